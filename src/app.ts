@@ -1,0 +1,113 @@
+// buildApp: the platform plugins, then the modules. Tests call it; server.ts listens with it.
+import Fastify, { type FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { loadConfig, type Config } from './config.ts';
+import { registerAuth } from './platform/auth.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import type { Ctx } from './platform/context.ts';
+import { createVault, loadMasterKey } from './platform/crypto.ts';
+import { openDb } from './platform/db.ts';
+import { registerErrorHandling, ApiError } from './platform/errors.ts';
+import { registerIdempotency } from './platform/idempotency.ts';
+import { migrate } from './platform/migrations.ts';
+import { registerMultipart } from './platform/multipart.ts';
+import { registerOpenApi } from './platform/openapi.ts';
+import { operationsRoutes } from './platform/operations.ts';
+import { registerRateLimit } from './platform/rate-limit.ts';
+import { randomToken } from './platform/crypto.ts';
+import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
+import { cardHoldersRoutes } from './modules/card-holders/card-holders.routes.ts';
+import { cardProgramsRoutes } from './modules/card-programs/card-programs.routes.ts';
+import { cardsRoutes } from './modules/cards/cards.routes.ts';
+import { eventsRoutes } from './modules/events/events.routes.ts';
+import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
+import { bootstrap, resolveCredential } from './modules/organizations/organizations.service.ts';
+import { simulatorRoutes } from './simulator/simulator.routes.ts';
+import { Account, Entry } from './modules/accounts/accounts.schemas.ts';
+import { Program, SpendControls } from './modules/card-programs/card-programs.schemas.ts';
+import { Card, DeliveryAddress } from './modules/cards/cards.schemas.ts';
+import { Event } from './modules/events/events.routes.ts';
+import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
+
+/** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event];
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: Ctx;
+  }
+}
+
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/** Never logged: credentials, card data, PINs, passwords, tokens. */
+export const REDACTED_PATHS = [
+  'req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie',
+  '*.pan', '*.cvv', '*.cvc', '*.pin', '*.cardPin', '*.password', '*.token', '*.key', '*.secret',
+  '*.*.pan', '*.*.cvv', '*.*.pin', '*.*.password', '*.*.token', '*.*.secret',
+];
+
+export interface BuildOptions {
+  config?: Partial<Config>;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Log to stdout (server) or stay quiet (tests). */
+  logger?: boolean;
+  /** Prints the bootstrap API key (server start-up). */
+  onBootstrap?: (result: { apiKey: string; organizationId: string; created: boolean }) => void;
+}
+
+export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
+  const config = loadConfig(options.env ?? process.env, options.config);
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    genReqId: () => `req_${randomToken(12)}`,
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  app.addHook('onClose', () => db.close());
+  await migrate(db);
+  const masterKey = loadMasterKey(
+    { masterKey: config.masterKey, dataDir: config.dataDir, persistent: !config.databaseUrl },
+    (message) => app.log.warn(message),
+  );
+  const ctx: Ctx = { db, vault: createVault(masterKey), clock: options.clock ?? systemClock, config };
+  app.decorate('ctx', ctx);
+
+  // An empty body with a JSON content type is "no body", as clients send on action routes.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, secureJson.parse(body as string));
+    } catch {
+      done(new ApiError(400, 'invalid_json', 'The body is not valid JSON.'), undefined);
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  registerAuth(app, (credential) => resolveCredential(ctx, credential));
+  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl });
+  await registerMultipart(app);
+  registerIdempotency(app, db);
+  await registerOpenApi(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  await app.register(operationsRoutes, { db });
+  await app.register(organizationsRoutes, { ctx });
+  await app.register(accountsRoutes, { ctx });
+  await app.register(cardHoldersRoutes, { ctx });
+  await app.register(cardProgramsRoutes, { ctx });
+  await app.register(cardsRoutes, { ctx });
+  await app.register(eventsRoutes, { ctx });
+  await app.register(simulatorRoutes, { ctx });
+
+  const boot = await bootstrap(ctx);
+  options.onBootstrap?.(boot);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,61 @@
+// The one place that reads process.env. Everything else receives a typed Config.
+import { ApiError } from './platform/errors.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `postgres://…` for PostgreSQL, `memory://` for in-memory PGlite, undefined for PGlite on disk. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  sandboxApiKey: string | undefined;
+  sandboxOpeningBalance: number;
+  /** base64 of 32 bytes; undefined means "generate one into the data dir". */
+  masterKey: string | undefined;
+  workers: boolean;
+  webhookAllowPrivate: boolean;
+  redisUrl: string | undefined;
+  logLevel: string;
+  /** Requests per credential per minute. */
+  rateLimitPerMinute: number;
+  /** Size of the PostgreSQL connection pool. */
+  databasePoolSize: number;
+}
+
+export const DEFAULT_OPENING_BALANCE = 10_000_000;
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ApiError(500, 'invalid_configuration', `${name} must be an integer ≥ ${min}, got "${raw}".`);
+  }
+  return value;
+}
+
+function boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ApiError(500, 'invalid_configuration', `${name} must be true or false, got "${raw}".`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const config: Config = {
+    port: integer('PORT', env.PORT, 3000, 0),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.PAYGEN_DATA_DIR || './.paygen',
+    sandboxApiKey: env.PAYGEN_SANDBOX_API_KEY || undefined,
+    sandboxOpeningBalance: integer('PAYGEN_SANDBOX_OPENING_BALANCE', env.PAYGEN_SANDBOX_OPENING_BALANCE, DEFAULT_OPENING_BALANCE, 0),
+    masterKey: env.PAYGEN_MASTER_KEY || undefined,
+    workers: boolean('PAYGEN_WORKERS', env.PAYGEN_WORKERS, true),
+    webhookAllowPrivate: boolean('PAYGEN_WEBHOOK_ALLOW_PRIVATE', env.PAYGEN_WEBHOOK_ALLOW_PRIVATE, true),
+    redisUrl: env.REDIS_URL || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    rateLimitPerMinute: integer('PAYGEN_RATE_LIMIT_PER_MINUTE', env.PAYGEN_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE, 1),
+    databasePoolSize: integer('PAYGEN_DATABASE_POOL_SIZE', env.PAYGEN_DATABASE_POOL_SIZE, DEFAULT_DATABASE_POOL_SIZE, 1),
+  };
+  return { ...config, ...overrides };
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { principalOf } from '../../platform/auth.ts';
+import type { Ctx } from '../../platform/context.ts';
+import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { listQuery } from '../../platform/pagination.ts';
+import * as service from './card-programs.service.ts';
+import { CreateProgramBody, Program, ProgramListQuery, UpdateProgramBody } from './card-programs.schemas.ts';
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['Card programs'];
+  const ProgramRef = Type.Ref(Program);
+
+  r.get('/card-programs', {
+    schema: { tags, summary: 'List card programs', querystring: listQuery(ProgramListQuery), response: responses(200, listEnvelope(ProgramRef), 'Programs') },
+  }, async (req, reply) => {
+    const page = await service.listPrograms(ctx, principalOf(req).organizationId, req.query);
+    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
+  });
+
+  r.get('/card-programs/:id', {
+    schema: { tags, summary: 'Get a card program', params: IdParams, response: responses(200, envelope(ProgramRef), 'The program') },
+  }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getProgram(ctx, principalOf(req).organizationId, req.params.id)));
+
+  r.post('/card-programs', {
+    schema: { tags, summary: 'Create a card program', body: CreateProgramBody, response: responses(201, envelope(ProgramRef), 'Program created') },
+  }, async (req, reply) => send(reply, 201, 'Card program created successfully.', await service.createProgram(ctx, principalOf(req).organizationId, req.body)));
+
+  r.patch('/card-programs/:id', {
+    schema: { tags, summary: 'Update a card program', params: IdParams, body: UpdateProgramBody, response: responses(200, envelope(ProgramRef), 'Program updated') },
+  }, async (req, reply) => send(reply, 200, 'Card program updated successfully.', await service.updateProgram(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+}

@@ -1,0 +1,72 @@
+import type { Queryable } from '../../platform/db.ts';
+import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import type { CardStatus } from './cards.schemas.ts';
+
+export interface CardRow {
+  id: string;
+  organization_id: string;
+  program_id: string;
+  card_holder_id: string | null;
+  debit_account_id: string;
+  budget_id: string | null;
+  ledger_account_id: string;
+  type: 'virtual' | 'physical';
+  brand: 'Visa' | 'Mastercard';
+  currency: string;
+  status: CardStatus;
+  pan_ciphertext: string;
+  pan_key_id: string;
+  pan_hash: string;
+  bin: string;
+  last_four: string;
+  expiry_month: number;
+  expiry_year: number;
+  pin_hash: string | null;
+  label: string | null;
+  external_id: string | null;
+  mobile: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  delivery_address: unknown;
+  shipping: unknown;
+  spend_controls: unknown;
+  metadata: unknown;
+  user_agent: string | null;
+  created_at: Date;
+  updated_at: Date;
+  activated_at: Date | null;
+  cancelled_at: Date | null;
+}
+
+/** A card with its program name and ledger counters, as every read returns it. */
+export type CardView = CardRow & { program_name: string; credits_posted: number; debits_posted: number; debits_pending: number };
+
+const VIEW = `SELECT c.*, p.name AS program_name, l.credits_posted, l.debits_posted, l.debits_pending
+  FROM cards c JOIN card_programs p ON p.id = c.program_id JOIN ledger_accounts l ON l.id = c.ledger_account_id`;
+const JSON_COLUMNS = new Set(['delivery_address', 'shipping', 'spend_controls', 'metadata']);
+
+/** Returns false when the PAN already exists in the program (the caller draws another). */
+export async function insertCard(db: Queryable, row: CardRow): Promise<boolean> {
+  const columns = Object.keys(row) as Array<keyof CardRow>;
+  const inserted = await db.query(
+    `INSERT INTO cards (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+     ON CONFLICT (program_id, pan_hash) DO NOTHING RETURNING id`,
+    columns.map((c) => (JSON_COLUMNS.has(c) && row[c] !== null ? JSON.stringify(row[c]) : row[c])),
+  );
+  return inserted.length === 1;
+}
+
+export async function findCard(db: Queryable, organizationId: string, id: string) {
+  const [row] = await db.query<CardView>(`${VIEW} WHERE c.organization_id = $1 AND c.id = $2`, [organizationId, id]);
+  return row;
+}
+
+export function listCards(db: Queryable, organizationId: string, query: ListQuery & { status?: string; type?: string; currency?: string; cardHolderId?: string; accountId?: string; programId?: string }) {
+  return paginate<CardView>(db, {
+    table: `(${VIEW}) AS card_views`,
+    organizationId,
+    filters: { status: query.status, type: query.type, currency: query.currency, card_holder_id: query.cardHolderId, debit_account_id: query.accountId, program_id: query.programId },
+    query,
+    publicFilters: { status: query.status, type: query.type, currency: query.currency, cardHolderId: query.cardHolderId, accountId: query.accountId, programId: query.programId },
+  });
+}

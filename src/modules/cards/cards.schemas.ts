@@ -1,0 +1,104 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Currency } from '../../platform/money.ts';
+import { Brand, CardType, CountryCode, SpendControls } from '../card-programs/card-programs.schemas.ts';
+
+export const CARD_STATUSES = ['pending', 'issued', 'digital', 'active', 'locked', 'suspended', 'cancelled', 'expired', 'rejected'] as const;
+export const CardStatus = Type.Union(CARD_STATUSES.map((s) => Type.Literal(s)));
+export type CardStatus = (typeof CARD_STATUSES)[number];
+export const MAX_METADATA_KEYS = 50;
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const InitialAmount = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Initial funding in minor units, debited from debitAccountId.' });
+
+export const DeliveryAddress = Type.Object({
+  address1: Type.String({ minLength: 4, maxLength: 40 }),
+  address2: Type.Optional(Type.String({ maxLength: 30 })),
+  address3: Type.Optional(Type.String({ maxLength: 30 })),
+  city: Type.String({ minLength: 1, maxLength: 30, pattern: '^[\\p{L} .\\-]+$', description: 'Letters, spaces, hyphen and period.' }),
+  countryCode: CountryCode,
+  state: Type.Optional(Type.String({ minLength: 2, maxLength: 3, description: 'Required for the US.' })),
+  postalCode: Type.String({ minLength: 1, maxLength: 16, description: 'US: 4–10 of letters, digits, hyphen, space.' }),
+}, { additionalProperties: false, $id: 'DeliveryAddress' });
+export type DeliveryAddress = Static<typeof DeliveryAddress>;
+
+export const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), { maxProperties: MAX_METADATA_KEYS });
+
+export const CreateCardBody = Type.Object({
+  debitAccountId: Id,
+  cardHolderId: Type.Optional(Id),
+  customerId: Type.Optional({ ...Id, description: 'Alias of cardHolderId.' }),
+  firstName: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Name-only issuance, where the program allows it.' })),
+  lastName: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  type: CardType,
+  brand: Type.Optional(Brand),
+  currency: Currency,
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('locked')], { description: 'Initial status of a virtual card.' })),
+  amount: Type.Optional(InitialAmount),
+  initialBalance: Type.Optional({ ...InitialAmount, description: 'Alias of amount.' }),
+  typeId: Type.Optional({ ...Id, description: 'Card program id.' }),
+  programName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  budgetId: Type.Optional(Id),
+  label: Type.Optional(Type.String({ maxLength: 100 })),
+  externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  mobile: Type.Optional(Type.String({ pattern: '^\\+\\d+\\s?\\d{1,16}$', maxLength: 20 })),
+  cardPin: Type.Optional(Type.String({ pattern: '^\\d{4}$', description: '4 digits; weak PINs are refused.' })),
+  deliveryAddress: Type.Optional(Type.Ref(DeliveryAddress)),
+  termsAndConditionsAccepted: Type.Optional(Type.Boolean()),
+  eDisclosureAccepted: Type.Optional(Type.Boolean()),
+  userAgent: Type.Optional(Type.String({ maxLength: 512 })),
+  spendControls: Type.Optional(Type.Ref(SpendControls)),
+  metadata: Type.Optional(Metadata),
+}, { additionalProperties: false });
+export type CreateCardBody = Static<typeof CreateCardBody>;
+
+export const CardListQuery = {
+  status: Type.Optional(CardStatus),
+  type: Type.Optional(CardType),
+  currency: Type.Optional(Currency),
+  cardHolderId: Type.Optional(Id),
+  accountId: Type.Optional(Id),
+  programId: Type.Optional(Id),
+};
+
+const DateTime = Type.String({ format: 'date-time' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Card = Type.Object({
+  id: Type.String({ examples: ['card_01jd0000000000000000000000'] }),
+  status: CardStatus,
+  type: CardType,
+  brand: Type.Union([Type.Literal('Visa'), Type.Literal('Mastercard')]),
+  scheme: Type.Union([Type.Literal('VISA'), Type.Literal('MC')]),
+  currency: Type.String(),
+  programId: Type.String(),
+  programName: Type.String(),
+  cardHolderId: Nullable(Type.String()),
+  debitAccountId: Type.String(),
+  budgetId: Nullable(Type.String()),
+  firstName: Nullable(Type.String()),
+  lastName: Nullable(Type.String()),
+  balance: Type.Object({ available: Type.Integer(), pending: Type.Integer() }),
+  maskedPan: Type.String({ examples: ['45320100******4242'] }),
+  bin: Type.String(),
+  lastFour: Type.String(),
+  expiry: Type.Object({ month: Type.Integer(), year: Type.Integer() }),
+  isPinSet: Type.Boolean(),
+  label: Nullable(Type.String()),
+  externalId: Nullable(Type.String()),
+  mobile: Nullable(Type.String()),
+  deliveryAddress: Nullable(Type.Ref(DeliveryAddress)),
+  shipping: Nullable(Type.Object({
+    status: Type.String(),
+    trackingNumber: Nullable(Type.String()),
+    shippedAt: Nullable(DateTime),
+    deliveredAt: Nullable(DateTime),
+  })),
+  spendControls: Nullable(Type.Ref(SpendControls)),
+  metadata: Type.Record(Type.String(), Type.String()),
+  tokenizations: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  activatedAt: Nullable(DateTime),
+  cancelledAt: Nullable(DateTime),
+}, { $id: 'Card', description: 'Never carries the PAN, CVV or PIN.' });
+export type Card = Static<typeof Card>;

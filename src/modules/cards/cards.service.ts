@@ -1,0 +1,148 @@
+// Cards: issuance (this file), lifecycle and funds. Issuance runs in one transaction: program
+// and card holder checks, PAN drawn and sealed, ledger account opened, initial funding debited
+// from the debit account, event recorded. Any failure leaves no card and no debit.
+import type { Ctx } from '../../platform/context.ts';
+import type { Queryable } from '../../platform/db.ts';
+import { notFound, unprocessable } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { normalizeCurrency } from '../../platform/money.ts';
+import type { ListQuery } from '../../platform/pagination.ts';
+import * as accounts from '../accounts/accounts.service.ts';
+import * as cardHolders from '../card-holders/card-holders.service.ts';
+import * as programs from '../card-programs/card-programs.service.ts';
+import { recordEvent } from '../events/events.service.ts';
+import * as ledger from '../ledger/ledger.service.ts';
+import { generatePan, maskPan } from './card-numbers.ts';
+import * as repo from './cards.repo.ts';
+import type { Card, CreateCardBody, DeliveryAddress } from './cards.schemas.ts';
+import { checkPhysicalCard } from './issuance-rules.ts';
+import { hashPin, weakPinReason } from './pin.ts';
+
+/** Draws before giving up on finding a free PAN in a program (a nearly full BIN range). */
+export const MAX_PAN_ATTEMPTS = 10;
+
+export function present(row: repo.CardView): Card {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    id: row.id, status: row.status, type: row.type, brand: row.brand, scheme: row.brand === 'Visa' ? 'VISA' : 'MC',
+    currency: row.currency, programId: row.program_id, programName: row.program_name, cardHolderId: row.card_holder_id,
+    debitAccountId: row.debit_account_id, budgetId: row.budget_id, firstName: row.first_name, lastName: row.last_name,
+    balance: { available: ledger.balanceOf(row).available, pending: row.debits_pending },
+    maskedPan: maskPan(row.bin, row.last_four), bin: row.bin, lastFour: row.last_four,
+    expiry: { month: row.expiry_month, year: row.expiry_year }, isPinSet: row.pin_hash !== null,
+    label: row.label, externalId: row.external_id, mobile: row.mobile,
+    deliveryAddress: (row.delivery_address ?? null) as DeliveryAddress | null,
+    shipping: (row.shipping ?? null) as Card['shipping'],
+    spendControls: (row.spend_controls ?? null) as Card['spendControls'],
+    metadata: (row.metadata ?? {}) as Record<string, string>,
+    tokenizations: [],
+    createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
+    activatedAt: iso(row.activated_at), cancelledAt: iso(row.cancelled_at),
+  };
+}
+
+async function load(db: Queryable, organizationId: string, id: string) {
+  const row = await repo.findCard(db, organizationId, id);
+  if (!row) throw notFound('Card');
+  return row;
+}
+
+/** Who the card is for: a card holder (checked against the program), or a name where allowed. */
+async function resolveHolder(tx: Queryable, organizationId: string, body: CreateCardBody, program: programs.ProgramRow) {
+  const holderId = body.cardHolderId ?? body.customerId;
+  if (!holderId) {
+    if (!body.firstName || !body.lastName) {
+      throw unprocessable('validation_failed', 'Give cardHolderId (or customerId), or firstName and lastName.', 'cardHolderId');
+    }
+    if (!program.allow_name_only_issuance) {
+      throw unprocessable('name_only_issuance_not_allowed', `The program ${program.name} requires a card holder.`, 'cardHolderId');
+    }
+    return { holder: null, firstName: body.firstName, lastName: body.lastName };
+  }
+  const holder = await cardHolders.findCardHolder(tx, organizationId, holderId);
+  if (!holder) throw unprocessable('card_holder_not_found', `Card holder ${holderId} not found.`, body.cardHolderId ? 'cardHolderId' : 'customerId');
+  if (holder.kyc_status === 'rejected') throw unprocessable('card_holder_rejected', 'The card holder failed KYC.', 'cardHolderId');
+  if (program.requires_verified_card_holder && holder.kyc_status !== 'verified') {
+    throw unprocessable('card_holder_not_verified', `The program requires a verified card holder; KYC is ${holder.kyc_status}.`, 'cardHolderId');
+  }
+  if (holder.nationality && program.blocked_nationalities.includes(holder.nationality)) {
+    throw unprocessable('nationality_blocked', `The program does not issue cards to nationality ${holder.nationality}.`, 'cardHolderId');
+  }
+  return { holder, firstName: holder.first_name, lastName: holder.last_name };
+}
+
+function expiryFrom(now: Date, years: number) {
+  return { month: now.getUTCMonth() + 1, year: now.getUTCFullYear() + years };
+}
+
+export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBody) {
+  const currency = normalizeCurrency(body.currency);
+  const amount = body.amount ?? body.initialBalance ?? 0;
+  if (body.amount !== undefined && body.initialBalance !== undefined && body.amount !== body.initialBalance) {
+    throw unprocessable('invalid_amount', 'amount and initialBalance are aliases; send one.', 'initialBalance');
+  }
+  if (body.budgetId) throw unprocessable('budget_not_found', `Budget ${body.budgetId} not found.`, 'budgetId');
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const program = await programs.resolveProgram(tx, organizationId, { typeId: body.typeId, programName: body.programName, brand: body.brand, currency, type: body.type });
+    const account = await accounts.requireDebitable(tx, organizationId, body.debitAccountId, currency, 'debitAccountId');
+    const { holder, firstName, lastName } = await resolveHolder(tx, organizationId, body, program);
+    checkPhysicalCard(body, holder);
+    const id = newId('card', now.getTime());
+    const ledgerAccountId = await ledger.openAccount(tx, organizationId, 'card', id, currency, now);
+    const row = await insertWithFreshPan(ctx, tx, {
+      id, organization_id: organizationId, program_id: program.id, card_holder_id: holder?.id ?? null,
+      debit_account_id: account.id, budget_id: null, ledger_account_id: ledgerAccountId, type: body.type,
+      brand: program.brand, currency, status: body.type === 'physical' ? 'issued' : body.status ?? 'active',
+      pin_hash: null, label: body.label ?? null, external_id: body.externalId ?? null,
+      mobile: body.mobile ?? holder?.phone_number ?? null, first_name: firstName, last_name: lastName,
+      delivery_address: body.deliveryAddress ?? null,
+      shipping: body.type === 'physical' ? { status: 'pending', trackingNumber: null, shippedAt: null, deliveredAt: null } : null,
+      spend_controls: body.spendControls ?? null, metadata: body.metadata ?? {}, user_agent: body.userAgent ?? null,
+      created_at: now, updated_at: now, activated_at: body.type === 'virtual' ? now : null, cancelled_at: null,
+    }, program, now, body.cardPin, holder?.date_of_birth ?? null);
+    if (amount > 0) {
+      await ledger.transfer(tx, {
+        organizationId, debitAccountId: account.ledger_account_id, creditAccountId: row.ledger_account_id, amount, currency,
+        code: 'card_funding', referenceType: 'card', referenceId: id, description: 'Initial card funding', at: now,
+        field: body.amount !== undefined ? 'amount' : 'initialBalance',
+      });
+    }
+    const card = present(await load(tx, organizationId, id));
+    await recordEvent(tx, { organizationId, type: 'card.created', resourceId: id, data: card, at: now });
+    return card;
+  });
+}
+
+type NewCard = Omit<repo.CardRow, 'pan_ciphertext' | 'pan_key_id' | 'pan_hash' | 'bin' | 'last_four' | 'expiry_month' | 'expiry_year'>;
+
+/** Draws PANs until one is free in the program; seals it; sets the PIN if one was given. */
+async function insertWithFreshPan(ctx: Ctx, tx: Queryable, card: NewCard, program: programs.ProgramRow, now: Date, pin: string | undefined, dateOfBirth: string | null) {
+  const expiry = expiryFrom(now, program.card_validity_years);
+  for (let attempt = 0; attempt < MAX_PAN_ATTEMPTS; attempt++) {
+    const pan = generatePan(program.bin);
+    const lastFour = pan.slice(-4);
+    if (pin) {
+      const reason = weakPinReason(pin, { dateOfBirth, lastFour });
+      if (reason) throw unprocessable('weak_pin', `The PIN is too easy to guess (${reason}).`, 'cardPin');
+    }
+    const row: repo.CardRow = {
+      ...card, pan_ciphertext: ctx.vault.seal(pan), pan_key_id: ctx.vault.keyId, pan_hash: ctx.vault.hash('pan-lookup', pan),
+      bin: program.bin, last_four: lastFour, expiry_month: expiry.month, expiry_year: expiry.year,
+      pin_hash: pin ? hashPin(ctx.vault, card.id, pin) : null,
+    };
+    if (await repo.insertCard(tx, row)) return row;
+  }
+  throw unprocessable('program_exhausted', `No free card number left in BIN ${program.bin}.`, 'typeId');
+}
+
+export async function getCard(ctx: Ctx, organizationId: string, id: string) {
+  return present(await load(ctx.db, organizationId, id));
+}
+
+export async function listCards(ctx: Ctx, organizationId: string, query: Parameters<typeof repo.listCards>[2]) {
+  const page = await repo.listCards(ctx.db, organizationId, { ...query, currency: query.currency?.toUpperCase() });
+  return { data: page.rows.map(present), meta: page.meta };
+}
+
+export type CardListQuery = ListQuery & Parameters<typeof repo.listCards>[2];

@@ -1,0 +1,42 @@
+import type { Queryable } from '../../platform/db.ts';
+import { paginate, type ListQuery } from '../../platform/pagination.ts';
+
+export interface EventRow {
+  id: string;
+  organization_id: string;
+  type: string;
+  resource: string;
+  resource_id: string;
+  sequence: number;
+  data: unknown;
+  previous_attributes: unknown;
+  created_at: Date;
+}
+
+/** The per-resource sequence is max + 1; two writers racing get a unique violation and retry. */
+export async function insertEvent(db: Queryable, row: Omit<EventRow, 'sequence'>): Promise<EventRow> {
+  const [inserted] = await db.query<EventRow>(
+    `INSERT INTO events (id, organization_id, type, resource, resource_id, sequence, data, previous_attributes, created_at)
+     SELECT $1, $2, $3, $4, $5, COALESCE(MAX(sequence), 0) + 1, $6, $7, $8
+       FROM events WHERE organization_id = $2 AND resource_id = $5
+     RETURNING *`,
+    [row.id, row.organization_id, row.type, row.resource, row.resource_id, JSON.stringify(row.data),
+      row.previous_attributes === null ? null : JSON.stringify(row.previous_attributes), row.created_at],
+  );
+  return inserted;
+}
+
+export async function findEvent(db: Queryable, organizationId: string, id: string) {
+  const [row] = await db.query<EventRow>('SELECT * FROM events WHERE organization_id = $1 AND id = $2', [organizationId, id]);
+  return row;
+}
+
+export function listEvents(db: Queryable, organizationId: string, query: ListQuery & { type?: string; resourceId?: string }) {
+  return paginate<EventRow>(db, {
+    table: 'events',
+    organizationId,
+    filters: { type: query.type, resource_id: query.resourceId },
+    query,
+    publicFilters: { type: query.type, resourceId: query.resourceId },
+  });
+}

@@ -1,0 +1,152 @@
+// Parameterized SQL of the ledger. Guards live in the WHERE clauses so that no read-then-write
+// race is possible (DESIGN §3, step 2).
+import type { Queryable } from '../../platform/db.ts';
+import { paginate, type ListQuery } from '../../platform/pagination.ts';
+
+export interface LedgerAccountRow {
+  id: string;
+  organization_id: string;
+  currency: string;
+  kind: string;
+  owner_id: string | null;
+  allow_negative: boolean;
+  debits_pending: number;
+  debits_posted: number;
+  credits_pending: number;
+  credits_posted: number;
+}
+
+export interface TransferRow {
+  id: string;
+  organization_id: string;
+  kind: 'single' | 'pending' | 'post' | 'void' | 'expire';
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: number;
+  currency: string;
+  pending_id: string | null;
+  code: string;
+  reference_type: string | null;
+  reference_id: string | null;
+  description: string | null;
+  debit_available_after: number;
+  credit_available_after: number;
+  created_at: Date;
+}
+
+export async function insertAccount(db: Queryable, row: Pick<LedgerAccountRow, 'id' | 'organization_id' | 'currency' | 'kind' | 'owner_id' | 'allow_negative'>, at: Date) {
+  await db.query(
+    `INSERT INTO ledger_accounts (id, organization_id, currency, kind, owner_id, allow_negative, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [row.id, row.organization_id, row.currency, row.kind, row.owner_id, row.allow_negative, at],
+  );
+}
+
+export async function insertHouseAccount(db: Queryable, id: string, organizationId: string, kind: string, currency: string, at: Date) {
+  await db.query(
+    `INSERT INTO ledger_accounts (id, organization_id, currency, kind, owner_id, allow_negative, created_at)
+     VALUES ($1, $2, $3, $4, NULL, true, $5)
+     ON CONFLICT (organization_id, kind, currency) WHERE owner_id IS NULL DO NOTHING`,
+    [id, organizationId, currency, kind, at],
+  );
+  const [row] = await db.query<{ id: string }>(
+    'SELECT id FROM ledger_accounts WHERE organization_id = $1 AND kind = $2 AND currency = $3 AND owner_id IS NULL',
+    [organizationId, kind, currency],
+  );
+  return row.id;
+}
+
+export async function findAccount(db: Queryable, id: string) {
+  const [row] = await db.query<LedgerAccountRow>('SELECT * FROM ledger_accounts WHERE id = $1', [id]);
+  return row;
+}
+
+const AVAILABLE = 'credits_posted - debits_posted - debits_pending';
+
+/**
+ * Applies deltas to one account's counters. With `guard`, the update only happens while the
+ * account can cover `guard` from its available balance; zero rows back means "cannot".
+ */
+export async function applyDeltas(
+  db: Queryable,
+  id: string,
+  deltas: { debitsPending?: number; debitsPosted?: number; creditsPending?: number; creditsPosted?: number },
+  guard: number | null,
+): Promise<LedgerAccountRow | undefined> {
+  const [row] = await db.query<LedgerAccountRow>(
+    `UPDATE ledger_accounts SET
+       debits_pending = debits_pending + $2, debits_posted = debits_posted + $3,
+       credits_pending = credits_pending + $4, credits_posted = credits_posted + $5
+     WHERE id = $1 AND ($6::bigint IS NULL OR allow_negative OR ${AVAILABLE} >= $6::bigint)
+     RETURNING *`,
+    [id, deltas.debitsPending ?? 0, deltas.debitsPosted ?? 0, deltas.creditsPending ?? 0, deltas.creditsPosted ?? 0, guard],
+  );
+  return row;
+}
+
+export async function insertTransfer(db: Queryable, row: TransferRow) {
+  await db.query(
+    `INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
+       pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+    [row.id, row.organization_id, row.kind, row.debit_account_id, row.credit_account_id, row.amount, row.currency,
+      row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.debit_available_after,
+      row.credit_available_after, row.created_at],
+  );
+}
+
+export async function findTransfer(db: Queryable, organizationId: string, id: string) {
+  const [row] = await db.query<TransferRow>('SELECT * FROM ledger_transfers WHERE organization_id = $1 AND id = $2', [organizationId, id]);
+  return row;
+}
+
+/** Σ debits and Σ credits per currency (posted and pending), over the whole ledger or one org. */
+export function totalsByCurrency(db: Queryable, organizationId: string | null) {
+  return db.query<{ currency: string; debits_posted: number; credits_posted: number; debits_pending: number; credits_pending: number }>(
+    `SELECT currency, SUM(debits_posted)::bigint AS debits_posted, SUM(credits_posted)::bigint AS credits_posted,
+            SUM(debits_pending)::bigint AS debits_pending, SUM(credits_pending)::bigint AS credits_pending
+       FROM ledger_accounts WHERE $1::text IS NULL OR organization_id = $1 GROUP BY currency`,
+    [organizationId],
+  );
+}
+
+/** Accounts whose counters differ from what their transfers add up to. */
+export function accountsOutOfBalance(db: Queryable, organizationId: string | null) {
+  return db.query<{ id: string }>(
+    `WITH effects AS (
+       SELECT t.debit_account_id AS account_id,
+              CASE t.kind WHEN 'pending' THEN t.amount WHEN 'single' THEN 0 ELSE -p.amount END AS debits_pending,
+              CASE WHEN t.kind IN ('single', 'post') THEN t.amount ELSE 0 END AS debits_posted,
+              0::bigint AS credits_pending, 0::bigint AS credits_posted
+         FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id
+        WHERE $1::text IS NULL OR t.organization_id = $1
+       UNION ALL
+       SELECT t.credit_account_id, 0, 0,
+              CASE t.kind WHEN 'pending' THEN t.amount WHEN 'single' THEN 0 ELSE -p.amount END,
+              CASE WHEN t.kind IN ('single', 'post') THEN t.amount ELSE 0 END
+         FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id
+        WHERE $1::text IS NULL OR t.organization_id = $1
+     ), sums AS (
+       SELECT account_id, SUM(debits_pending) AS dp, SUM(debits_posted) AS dpo,
+              SUM(credits_pending) AS cp, SUM(credits_posted) AS cpo
+         FROM effects GROUP BY account_id
+     )
+     SELECT a.id FROM ledger_accounts a LEFT JOIN sums s ON s.account_id = a.id
+      WHERE ($1::text IS NULL OR a.organization_id = $1)
+        AND (a.debits_pending <> COALESCE(s.dp, 0) OR a.debits_posted <> COALESCE(s.dpo, 0)
+          OR a.credits_pending <> COALESCE(s.cp, 0) OR a.credits_posted <> COALESCE(s.cpo, 0))`,
+    [organizationId],
+  );
+}
+
+/** Transfers that touched one ledger account, newest first by default. */
+export function listEntries(db: Queryable, organizationId: string, ledgerAccountId: string, query: ListQuery) {
+  return paginate<TransferRow>(db, {
+    table: 'ledger_transfers',
+    organizationId,
+    filters: {},
+    conditions: [['(debit_account_id = ? OR credit_account_id = ?)', ledgerAccountId]],
+    query,
+    publicFilters: {},
+  });
+}

@@ -1,0 +1,181 @@
+// The ledger (DESIGN §3): double-entry, append-only. Every money movement of the API is one or
+// more transfers made here, inside the caller's transaction, together with its business rows and
+// its event. Accounts are credit-normal: available = credits_posted − debits_posted − debits_pending.
+import type { Ctx } from '../../platform/context.ts';
+import type { Queryable } from '../../platform/db.ts';
+import { ApiError } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { assertSafeAmount } from '../../platform/money.ts';
+import type { ListQuery } from '../../platform/pagination.ts';
+import * as repo from './ledger.repo.ts';
+
+/** House accounts per organization and currency; they may go negative (they are the outside world). */
+export const HOUSE = {
+  deposits: 'house_deposits',
+  settlement: 'house_settlement',
+  disputes: 'house_disputes',
+} as const;
+export type HouseKind = (typeof HOUSE)[keyof typeof HOUSE];
+
+export type LedgerAccount = repo.LedgerAccountRow;
+export type Transfer = repo.TransferRow;
+
+export function balanceOf(account: Pick<LedgerAccount, 'credits_posted' | 'debits_posted' | 'debits_pending'>) {
+  const posted = account.credits_posted - account.debits_posted;
+  return { available: posted - account.debits_pending, pending: account.debits_pending, posted };
+}
+
+/** Opens a customer-side ledger account (a funding account or a card) that may not go negative. */
+export async function openAccount(tx: Queryable, organizationId: string, kind: 'account' | 'card', ownerId: string, currency: string, at: Date) {
+  const id = newId('la', at.getTime());
+  await repo.insertAccount(tx, { id, organization_id: organizationId, currency, kind, owner_id: ownerId, allow_negative: false }, at);
+  return id;
+}
+
+export function houseAccount(tx: Queryable, organizationId: string, kind: HouseKind, currency: string, at: Date) {
+  return repo.insertHouseAccount(tx, newId('la', at.getTime()), organizationId, kind, currency, at);
+}
+
+export async function getAccount(db: Queryable, id: string) {
+  const row = await repo.findAccount(db, id);
+  if (!row) throw new Error(`ledger account ${id} is missing`);
+  return row;
+}
+
+export interface NewTransfer {
+  organizationId: string;
+  kind?: 'single' | 'pending';
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: number;
+  currency: string;
+  /** What caused it, e.g. card_funding, sandbox_deposit, book_transfer. */
+  code: string;
+  referenceType?: string;
+  referenceId?: string;
+  description?: string;
+  at: Date;
+  /** Field named in the insufficient_funds error. */
+  field?: string;
+}
+
+function insufficientFunds(field: string) {
+  return new ApiError(422, 'insufficient_funds', 'The debit account cannot cover the amount.', [{ field, message: 'insufficient funds' }]);
+}
+
+/**
+ * Moves `amount` from debit to credit (posted for `single`, held for `pending`). Both counters are
+ * updated in ascending id order so that two transfers over the same pair never deadlock.
+ */
+export async function transfer(tx: Queryable, t: NewTransfer): Promise<Transfer> {
+  assertSafeAmount(t.amount, 'transfer amount');
+  const pending = t.kind === 'pending';
+  const debitDeltas = pending ? { debitsPending: t.amount } : { debitsPosted: t.amount };
+  const creditDeltas = pending ? { creditsPending: t.amount } : { creditsPosted: t.amount };
+  const sides = [
+    { id: t.debitAccountId, deltas: debitDeltas, guard: t.amount as number | null },
+    { id: t.creditAccountId, deltas: creditDeltas, guard: null },
+  ].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const after = new Map<string, LedgerAccount>();
+  for (const side of sides) {
+    const row = await repo.applyDeltas(tx, side.id, side.deltas, side.guard);
+    if (!row) throw insufficientFunds(t.field ?? 'amount');
+    if (row.currency !== t.currency) throw new Error(`ledger invariant broken: ${row.id} is ${row.currency}, transfer is ${t.currency}`);
+    after.set(side.id, row);
+  }
+  const row: Transfer = {
+    id: newId('tr', t.at.getTime()),
+    organization_id: t.organizationId,
+    kind: pending ? 'pending' : 'single',
+    debit_account_id: t.debitAccountId,
+    credit_account_id: t.creditAccountId,
+    amount: t.amount,
+    currency: t.currency,
+    pending_id: null,
+    code: t.code,
+    reference_type: t.referenceType ?? null,
+    reference_id: t.referenceId ?? null,
+    description: t.description ?? null,
+    debit_available_after: balanceOf(after.get(t.debitAccountId)!).available,
+    credit_available_after: balanceOf(after.get(t.creditAccountId)!).available,
+    created_at: t.at,
+  };
+  await repo.insertTransfer(tx, row);
+  return row;
+}
+
+/**
+ * Resolves a pending transfer once: `post` moves `amount` (≤ the hold) to posted and releases the
+ * rest; `void` and `expire` release it all. A second resolution fails on the unique index.
+ */
+export async function resolvePending(tx: Queryable, organizationId: string, pendingId: string, kind: 'post' | 'void' | 'expire', at: Date, amount?: number) {
+  const hold = await repo.findTransfer(tx, organizationId, pendingId);
+  if (!hold || hold.kind !== 'pending') throw new Error(`ledger invariant broken: ${pendingId} is not a pending transfer`);
+  const posted = kind === 'post' ? amount ?? hold.amount : 0;
+  assertSafeAmount(posted, 'posted amount');
+  if (posted > hold.amount) throw new Error('ledger invariant broken: a post may not exceed its hold');
+  const ordered = [hold.debit_account_id, hold.credit_account_id].sort();
+  const after = new Map<string, LedgerAccount>();
+  for (const id of ordered) {
+    const deltas = id === hold.debit_account_id
+      ? { debitsPending: -hold.amount, debitsPosted: posted }
+      : { creditsPending: -hold.amount, creditsPosted: posted };
+    const row = await repo.applyDeltas(tx, id, deltas, null);
+    if (!row) throw new Error(`ledger account ${id} is missing`);
+    after.set(id, row);
+  }
+  const row: Transfer = {
+    ...hold,
+    id: newId('tr', at.getTime()),
+    kind,
+    amount: posted,
+    pending_id: hold.id,
+    debit_available_after: balanceOf(after.get(hold.debit_account_id)!).available,
+    credit_available_after: balanceOf(after.get(hold.credit_account_id)!).available,
+    created_at: at,
+  };
+  await repo.insertTransfer(tx, row);
+  return row;
+}
+
+export interface LedgerCheck {
+  ok: boolean;
+  problems: string[];
+}
+
+/** Σ debits = Σ credits per currency, and every account's counters equal the sum of its transfers. */
+export async function check(db: Queryable, organizationId: string | null = null): Promise<LedgerCheck> {
+  const problems: string[] = [];
+  for (const t of await repo.totalsByCurrency(db, organizationId)) {
+    if (t.debits_posted !== t.credits_posted) problems.push(`${t.currency}: posted debits ${t.debits_posted} ≠ credits ${t.credits_posted}`);
+    if (t.debits_pending !== t.credits_pending) problems.push(`${t.currency}: pending debits ${t.debits_pending} ≠ credits ${t.credits_pending}`);
+  }
+  for (const { id } of await repo.accountsOutOfBalance(db, organizationId)) problems.push(`${id}: counters differ from its transfers`);
+  return { ok: problems.length === 0, problems };
+}
+
+/** An account's ledger entries, as the account sees them (credit or debit, available after). */
+export async function listEntries(ctx: Ctx, organizationId: string, ledgerAccountId: string, query: ListQuery) {
+  const page = await repo.listEntries(ctx.db, organizationId, ledgerAccountId, query);
+  return {
+    data: page.rows.map((t) => presentEntry(t, ledgerAccountId)),
+    meta: page.meta,
+  };
+}
+
+function presentEntry(t: Transfer, ledgerAccountId: string) {
+  const credit = t.credit_account_id === ledgerAccountId;
+  return {
+    id: t.id,
+    direction: credit ? ('credit' as const) : ('debit' as const),
+    amount: t.amount,
+    currency: t.currency,
+    kind: t.code,
+    status: t.kind === 'pending' ? 'pending' : t.kind === 'single' || t.kind === 'post' ? 'posted' : 'released',
+    referenceType: t.reference_type,
+    referenceId: t.reference_id,
+    description: t.description,
+    balanceAfter: credit ? t.credit_available_after : t.debit_available_after,
+    createdAt: t.created_at.toISOString(),
+  };
+}

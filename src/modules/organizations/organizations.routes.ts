@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { principalOf } from '../../platform/auth.ts';
+import type { Ctx } from '../../platform/context.ts';
+import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { listQuery } from '../../platform/pagination.ts';
+import * as service from './organizations.service.ts';
+import { ApiKey, ApiKeyBody, ApiKeyCreated, IdParams, LoginBody, Me, Session, SignupBody, Token, TokenBody } from './organizations.schemas.ts';
+
+export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const auth = { tags: ['Authentication'] };
+  const keys = { tags: ['API keys'] };
+
+  r.post('/auth/signup', {
+    config: { public: true },
+    schema: { ...auth, summary: 'Create a user and an organization', body: SignupBody, response: responses(201, envelope(Session), 'Signed up'), security: [] },
+  }, async (req, reply) => send(reply, 201, 'Signed up successfully.', await service.signup(ctx, req.body)));
+
+  r.post('/auth/login', {
+    config: { public: true },
+    schema: { ...auth, summary: 'Log in and get a bearer token', body: LoginBody, response: responses(200, envelope(Session), 'Logged in'), security: [] },
+  }, async (req, reply) => send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body)));
+
+  r.post('/auth/logout', {
+    schema: { ...auth, summary: 'End the current bearer token', response: responses(200, envelope(Type.Object({ loggedOut: Type.Boolean() })), 'Logged out') },
+  }, async (req, reply) => send(reply, 200, 'Logged out successfully.', await service.logout(ctx, principalOf(req))));
+
+  r.get('/auth/me', {
+    schema: { ...auth, summary: 'Who is calling', response: responses(200, envelope(Me), 'The caller') },
+  }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.me(ctx, principalOf(req))));
+
+  r.post('/auth/tokens', {
+    schema: { ...auth, summary: 'Create a short-lived bearer token (optionally scoped)', body: TokenBody, response: responses(201, envelope(Token), 'Token created') },
+  }, async (req, reply) => send(reply, 201, 'Token created successfully.', await service.createEphemeralToken(ctx, principalOf(req), req.body)));
+
+  r.post('/api-keys', {
+    schema: { ...keys, summary: 'Create an API key (shown once)', body: ApiKeyBody, response: responses(201, envelope(ApiKeyCreated), 'API key created') },
+  }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req).organizationId, req.body)));
+
+  r.get('/api-keys', {
+    schema: { ...keys, summary: 'List API keys (prefix and last four only)', querystring: listQuery({}), response: responses(200, listEnvelope(Type.Ref(ApiKey)), 'API keys') },
+  }, async (req, reply) => {
+    const page = await service.listApiKeys(ctx, principalOf(req).organizationId, req.query);
+    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
+  });
+
+  r.delete('/api-keys/:id', {
+    schema: { ...keys, summary: 'Revoke an API key at once', params: IdParams, response: responses(200, envelope(Type.Ref(ApiKey)), 'API key revoked') },
+  }, async (req, reply) => send(reply, 200, 'API key revoked successfully.', await service.revokeApiKey(ctx, principalOf(req).organizationId, req.params.id)));
+}

@@ -1,0 +1,165 @@
+// Organizations, users and credentials: signup/login, API keys (stored as keyed hashes, shown
+// once), bearer tokens (sessions and short-lived ephemeral tokens), and the sandbox bootstrap.
+import type { Ctx, Principal } from '../../platform/context.ts';
+import type { Queryable } from '../../platform/db.ts';
+import { ApiError, notFound } from '../../platform/errors.ts';
+import { hashPassword, randomToken, verifyPassword } from '../../platform/crypto.ts';
+import { newId } from '../../platform/ids.ts';
+import type { ListQuery } from '../../platform/pagination.ts';
+import { createDefaultPrograms } from '../card-programs/card-programs.service.ts';
+import { recordEvent } from '../events/events.service.ts';
+import * as repo from './organizations.repo.ts';
+import { SESSION_TTL_SECONDS, type ApiKeyBody, type LoginBody, type SignupBody, type TokenBody } from './organizations.schemas.ts';
+
+const API_KEY_PREFIX = 'sk_sbx_';
+const TOKEN_PREFIX = 'pgt_';
+const SHOWN_PREFIX_LENGTH = API_KEY_PREFIX.length + 4;
+
+const iso = (d: Date) => d.toISOString();
+const presentOrganization = (o: repo.OrganizationRow) => ({ id: o.id, name: o.name, createdAt: iso(o.created_at) });
+const presentUser = (u: repo.UserRow) => ({ id: u.id, email: u.email, organizationId: u.organization_id, createdAt: iso(u.created_at) });
+export const presentApiKey = (k: repo.ApiKeyRow) => ({
+  id: k.id, name: k.name, prefix: k.prefix, lastFour: k.last_four, createdAt: iso(k.created_at),
+  revokedAt: k.revoked_at ? iso(k.revoked_at) : null,
+});
+
+/** A new organization comes with its default card programs (API.md "Card programs"). */
+export async function createOrganization(tx: Queryable, name: string, at: Date) {
+  const row = { id: newId('org', at.getTime()), name, created_at: at };
+  await repo.insertOrganization(tx, row);
+  await createDefaultPrograms(tx, row.id, at);
+  return row;
+}
+
+async function issueToken(tx: Queryable, ctx: Ctx, t: { organizationId: string; userId: string | null; apiKeyId: string | null; kind: 'session' | 'ephemeral'; scopes: string[]; ttlSeconds: number }) {
+  const now = ctx.clock.now();
+  const token = TOKEN_PREFIX + randomToken(32);
+  const expiresAt = new Date(now.getTime() + t.ttlSeconds * 1000);
+  await repo.insertToken(tx, {
+    id: newId('tok', now.getTime()), organization_id: t.organizationId, user_id: t.userId, api_key_id: t.apiKeyId,
+    kind: t.kind, scopes: t.scopes, expires_at: expiresAt, token_hash: ctx.vault.hash('credential-hash', token), created_at: now,
+  });
+  return { token, expiresAt: iso(expiresAt), scopes: t.scopes };
+}
+
+export async function signup(ctx: Ctx, body: SignupBody) {
+  const passwordHash = await hashPassword(body.password);
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const organization = await createOrganization(tx, body.organizationName, now);
+    const user = { id: newId('usr', now.getTime()), organization_id: organization.id, email: body.email, password_hash: passwordHash, created_at: now };
+    if (!(await repo.insertUser(tx, user))) {
+      throw new ApiError(409, 'email_taken', 'A user with this email already exists.', [{ field: 'email', message: 'already registered' }]);
+    }
+    const session = await issueToken(tx, ctx, { organizationId: organization.id, userId: user.id, apiKeyId: null, kind: 'session', scopes: [], ttlSeconds: SESSION_TTL_SECONDS });
+    return { user: presentUser(user), organization: presentOrganization(organization), token: session.token, expiresAt: session.expiresAt };
+  });
+}
+
+export async function login(ctx: Ctx, body: LoginBody) {
+  const user = await repo.findUserByEmail(ctx.db, body.email);
+  // Verify against a dummy hash when the user is unknown, so timing does not reveal emails.
+  const ok = await verifyPassword(body.password, user?.password_hash ?? DUMMY_HASH);
+  if (!user || !ok) throw new ApiError(401, 'invalid_credentials', 'Email or password is wrong.');
+  const organization = await repo.findOrganization(ctx.db, user.organization_id);
+  const session = await ctx.db.transaction((tx) =>
+    issueToken(tx, ctx, { organizationId: user.organization_id, userId: user.id, apiKeyId: null, kind: 'session', scopes: [], ttlSeconds: SESSION_TTL_SECONDS }));
+  return { user: presentUser(user), organization: presentOrganization(organization), token: session.token, expiresAt: session.expiresAt };
+}
+const DUMMY_HASH = 'scrypt$16384$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+export async function logout(ctx: Ctx, principal: Principal) {
+  if (principal.credentialType === 'api_key') {
+    throw new ApiError(422, 'not_a_session', 'Logout ends a bearer token; revoke API keys with DELETE /api-keys/:id.');
+  }
+  await repo.revokeToken(ctx.db, principal.credentialId, ctx.clock.now());
+  return { loggedOut: true };
+}
+
+export async function me(ctx: Ctx, principal: Principal) {
+  const organization = await repo.findOrganization(ctx.db, principal.organizationId);
+  const user = principal.userId ? await repo.findUser(ctx.db, principal.userId) : undefined;
+  return {
+    organization: presentOrganization(organization),
+    user: user ? presentUser(user) : null,
+    credential: { type: principal.credentialType, id: principal.credentialId, scopes: principal.scopes },
+  };
+}
+
+export function createEphemeralToken(ctx: Ctx, principal: Principal, body: TokenBody) {
+  return ctx.db.transaction((tx) => issueToken(tx, ctx, {
+    organizationId: principal.organizationId,
+    userId: principal.userId,
+    apiKeyId: principal.credentialType === 'api_key' ? principal.credentialId : null,
+    kind: 'ephemeral',
+    scopes: body.scopes ?? [],
+    ttlSeconds: body.ttlSeconds,
+  }));
+}
+
+async function insertApiKey(tx: Queryable, ctx: Ctx, organizationId: string, name: string, key: string) {
+  const now = ctx.clock.now();
+  const row = {
+    id: newId('key', now.getTime()), organization_id: organizationId, name,
+    prefix: key.slice(0, SHOWN_PREFIX_LENGTH), last_four: key.slice(-4),
+    key_hash: ctx.vault.hash('credential-hash', key), created_at: now, revoked_at: null,
+  };
+  await repo.insertApiKey(tx, row);
+  await recordEvent(tx, { organizationId, type: 'api_key.created', resourceId: row.id, data: presentApiKey(row), at: now });
+  return row;
+}
+
+export async function createApiKey(ctx: Ctx, organizationId: string, body: ApiKeyBody) {
+  const key = API_KEY_PREFIX + randomToken(24);
+  const row = await ctx.db.transaction((tx) => insertApiKey(tx, ctx, organizationId, body.name, key));
+  return { ...presentApiKey(row), key };
+}
+
+export async function listApiKeys(ctx: Ctx, organizationId: string, query: ListQuery) {
+  const page = await repo.listApiKeys(ctx.db, organizationId, query);
+  return { data: page.rows.map(presentApiKey), meta: page.meta };
+}
+
+export async function revokeApiKey(ctx: Ctx, organizationId: string, id: string) {
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const row = await repo.revokeApiKey(tx, organizationId, id, now);
+    if (!row) throw notFound('API key');
+    await recordEvent(tx, { organizationId, type: 'api_key.revoked', resourceId: row.id, data: presentApiKey(row), at: now });
+    return presentApiKey(row);
+  });
+}
+
+export async function resolveCredential(ctx: Ctx, credential: { apiKey?: string; bearer?: string }): Promise<Principal | null> {
+  if (credential.apiKey) {
+    const key = await repo.findApiKeyByHash(ctx.db, ctx.vault.hash('credential-hash', credential.apiKey));
+    if (!key || key.revoked_at) return null;
+    return { organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null, scopes: [] };
+  }
+  if (credential.bearer) {
+    const token = await repo.findLiveToken(ctx.db, ctx.vault.hash('credential-hash', credential.bearer), ctx.clock.now());
+    if (!token) return null;
+    return { organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id, scopes: token.scopes };
+  }
+  return null;
+}
+
+/**
+ * Sandbox bootstrap: on an empty database, create an organization and an API key (random, or
+ * PAYGEN_SANDBOX_API_KEY). With PAYGEN_SANDBOX_API_KEY on a database that lacks that key, the
+ * key is added to the first organization. Returns the key when it was created now.
+ */
+export async function bootstrap(ctx: Ctx): Promise<{ apiKey: string; organizationId: string; created: boolean }> {
+  const configured = ctx.config.sandboxApiKey;
+  return ctx.db.transaction(async (tx) => {
+    let organization = await repo.firstOrganization(tx);
+    if (organization && !configured) return { apiKey: '', organizationId: organization.id, created: false };
+    if (configured && (await repo.findApiKeyByHash(tx, ctx.vault.hash('credential-hash', configured)))) {
+      return { apiKey: configured, organizationId: organization!.id, created: false };
+    }
+    organization ??= await createOrganization(tx, 'Sandbox', ctx.clock.now());
+    const key = configured ?? API_KEY_PREFIX + randomToken(24);
+    await insertApiKey(tx, ctx, organization.id, 'sandbox bootstrap', key);
+    return { apiKey: key, organizationId: organization.id, created: true };
+  });
+}

@@ -1,0 +1,62 @@
+// Authentication: every route except the public ones needs `x-api-key` or
+// `Authorization: Bearer`. The credential is resolved by the organizations module; this file only
+// wires it into the request and enforces scopes of ephemeral tokens.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.ts';
+import type { Principal } from './context.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** No credential needed (health, docs, signup, login, hosted pages). */
+    public?: boolean;
+    /** The route accepts multipart/form-data bodies. */
+    multipart?: boolean;
+  }
+}
+
+export type CredentialResolver = (credential: { apiKey?: string; bearer?: string }) => Promise<Principal | null>;
+
+export const MAX_CREDENTIAL_LENGTH = 512;
+
+function readCredential(request: FastifyRequest): { apiKey?: string; bearer?: string } | null {
+  const apiKey = request.headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey.length > 0 && apiKey.length <= MAX_CREDENTIAL_LENGTH) return { apiKey };
+  const authorization = request.headers.authorization;
+  const match = typeof authorization === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(authorization) : null;
+  return match ? { bearer: match[1] } : null;
+}
+
+/** `cards:read` for GET /cards/…, `cards:write` for mutations; `*` or `cards:*` grant all. */
+function requiredScope(request: FastifyRequest): string {
+  const resource = request.url.split('?')[0].split('/')[1] ?? '';
+  return `${resource}:${request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write'}`;
+}
+
+/** The interactive reference (/docs and its assets) is public. */
+const isDocs = (request: FastifyRequest) => (request.routeOptions.url ?? '').startsWith('/docs');
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+  return request.principal;
+}
+
+export function registerAuth(app: FastifyInstance, resolve: CredentialResolver) {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 || request.routeOptions.config?.public || isDocs(request)) return;
+    const credential = readCredential(request);
+    const principal = credential ? await resolve(credential) : null;
+    if (!principal) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    if (principal.scopes.length) {
+      const needed = requiredScope(request);
+      const [resource] = needed.split(':');
+      if (!principal.scopes.some((s) => s === '*' || s === needed || s === `${resource}:*`)) {
+        throw new ApiError(403, 'forbidden', `This token lacks the scope ${needed}.`);
+      }
+    }
+    request.principal = principal;
+  });
+}

@@ -1,0 +1,22 @@
+// What every service receives: the database, the vault, the clock and the configuration.
+import type { Config } from '../config.ts';
+import type { Clock } from './clock.ts';
+import type { Db } from './db.ts';
+import type { Vault } from './crypto.ts';
+
+export interface Ctx {
+  db: Db;
+  vault: Vault;
+  clock: Clock;
+  config: Config;
+}
+
+/** Who is calling: resolved from x-api-key or Authorization: Bearer before any handler runs. */
+export interface Principal {
+  organizationId: string;
+  credentialType: 'api_key' | 'session' | 'ephemeral';
+  credentialId: string;
+  userId: string | null;
+  /** Empty means every scope. */
+  scopes: string[];
+}

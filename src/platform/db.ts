@@ -1,0 +1,155 @@
+// One database port, two adapters: PGlite (embedded, default) and PostgreSQL (pooled).
+// The same SQL runs on both. Services own transactions through `db.transaction`, which retries
+// the whole command on serialization failures and deadlocks (DESIGN §3, step 4).
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface TransactionOptions {
+  /** Fail fast instead of queueing behind a hot row (authorization path). */
+  lockTimeoutMs?: number;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MAX_TRANSACTION_ATTEMPTS = 8;
+const RETRY_BASE_DELAY_MS = 5;
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** SQLSTATEs after which the whole transaction may safely run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** Unique violations on these constraints mean "lost a race for a counter": retry as well. */
+const RETRYABLE_CONSTRAINTS = new Set(['events_resource_sequence_key']);
+
+export function isRetryable(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (e.code && RETRYABLE.has(e.code)) return true;
+  return e.code === '23505' && !!e.constraint && RETRYABLE_CONSTRAINTS.has(e.constraint);
+}
+
+/** Integers in the ledger are bounded by MAX_SAFE_INTEGER, so numbers are exact. */
+function parseInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`integer out of safe range: ${value}`);
+  return n;
+}
+
+async function withRetries<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+      const delay = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+  constructor(private readonly pg: PGlite) {}
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pg.query<T>(sql, params)).rows;
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    // PGlite has one connection: transactions already run one at a time, so there is nothing
+    // to time out on; retries are kept for the shared code path.
+    return withRetries(() =>
+      this.pg.transaction(async (tx) =>
+        fn({ query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
+      ),
+    );
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.pg.close();
+  }
+}
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  constructor(private readonly pool: pg.Pool) {}
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query(sql, params)).rows as T[];
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return withRetries(async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        if (options.lockTimeoutMs) {
+          await client.query(`SET LOCAL lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
+        }
+        const result = await fn({
+          query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export interface DbOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolSize: number;
+}
+
+export async function openDb(options: DbOptions): Promise<Db> {
+  const url = options.databaseUrl;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const types = {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID || oid === NUMERIC_OID ? parseInteger : pg.types.getTypeParser(oid, format),
+    };
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      types: types as pg.CustomTypesConfig,
+    });
+    return new PostgresDb(pool);
+  }
+  const parsers = { [INT8_OID]: parseInteger, [NUMERIC_OID]: parseInteger };
+  if (url === 'memory://') return new PgliteDb(await PGlite.create({ parsers }));
+  if (url) throw new Error(`DATABASE_URL must start with postgres:// or be memory://, got ${url}`);
+  mkdirSync(options.dataDir, { recursive: true });
+  return new PgliteDb(await PGlite.create(`${options.dataDir}/pgdata`, { parsers }));
+}

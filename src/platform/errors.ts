@@ -1,0 +1,151 @@
+// One error type for every expected failure. The error handler below turns it
+// into the API envelope; anything that is not an ApiError is a bug and answers 500.
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+
+export interface ErrorDetail {
+  field?: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (resource: string) =>
+  new ApiError(404, 'not_found', `${resource} not found.`);
+
+export const unprocessable = (code: string, message: string, field?: string) =>
+  new ApiError(422, code, message, field ? [{ field, message }] : []);
+
+export const conflict = (code: string, message: string) => new ApiError(409, code, message);
+
+/**
+ * The stable error codes, documented in the OpenAPI document. A code is added here when a
+ * service starts returning it, so the catalogue cannot drift from the code.
+ */
+export const ERROR_CODES: Record<string, string> = {
+  validation_failed: 'The request does not match the schema; `details` names each field.',
+  invalid_json: 'The body is not valid JSON.',
+  invalid_header: 'A header is malformed (for example Idempotency-Key).',
+  unsupported_media_type: 'The Content-Type is not accepted by this route.',
+  payload_too_large: 'The body or an uploaded file is larger than allowed.',
+  unauthorized: 'No valid credential (x-api-key or Authorization: Bearer).',
+  invalid_credentials: 'Email or password is wrong.',
+  forbidden: 'The credential may not do this.',
+  not_found: 'The resource does not exist or belongs to another organization.',
+  route_not_found: 'No such route.',
+  method_not_allowed: 'The route exists but not with this method.',
+  rate_limited: 'Too many requests for this credential; see Retry-After.',
+  idempotency_key_reused: 'The Idempotency-Key was used with a different request.',
+  idempotency_key_in_use: 'A request with this Idempotency-Key is still running.',
+  invalid_amount: 'Amounts are positive safe integers of minor units.',
+  invalid_cursor: 'The pagination cursor is malformed or belongs to another query.',
+  insufficient_funds: 'The debit account cannot cover the amount.',
+  currency_mismatch: 'The currencies of the resources involved differ.',
+  account_not_active: 'The account is frozen or closed.',
+  account_not_empty: 'An account closes only at zero balance with no open holds.',
+  email_taken: 'A user with this email already exists.',
+  card_holder_not_verified: 'The program requires a verified card holder.',
+  card_holder_rejected: 'The card holder failed KYC.',
+  nationality_blocked: 'The program does not issue to this nationality.',
+  program_inactive: 'The card program is inactive.',
+  program_not_found: 'No active program matches typeId/programName or brand/currency/type.',
+  card_type_not_supported: 'The program does not issue this card type.',
+  name_only_issuance_not_allowed: 'The program requires a card holder.',
+  invalid_multipart: 'The multipart/form-data body is malformed (for example, no boundary).',
+  invalid_file: 'The uploaded file is empty or not an allowed type.',
+  internal_error: 'An unexpected error; nothing was changed.',
+};
+
+// ---------------------------------------------------------------------------------------------
+// The single error handler: every error, from validation to a bug, leaves in the envelope.
+
+/** Fastify and plugin error codes for bad input, mapped to our stable codes. */
+const FRAMEWORK_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_header'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'payload_too_large'],
+  FST_FILES_LIMIT: [413, 'payload_too_large'],
+  FST_FIELDS_LIMIT: [413, 'payload_too_large'],
+  FST_PARTS_LIMIT: [413, 'payload_too_large'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'unsupported_media_type'],
+  FST_PROTO_VIOLATION: [400, 'invalid_json'],
+  FST_ERR_VALIDATION: [422, 'validation_failed'],
+};
+
+interface AjvError {
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function fieldOf(error: AjvError, context: string | undefined): string {
+  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const extra = (error.params?.missingProperty ?? error.params?.additionalProperty) as string | undefined;
+  const field = [path, extra].filter(Boolean).join('.');
+  return context && context !== 'body' ? `${context}.${field}` : field;
+}
+
+function validationError(error: FastifyError): ApiError {
+  const context = (error as { validationContext?: string }).validationContext;
+  const details = (error.validation as AjvError[]).map((e) => {
+    const field = fieldOf(e, context);
+    const reason = e.params?.additionalProperty ? 'is not a known field' : e.params?.missingProperty ? 'is required' : e.message ?? 'is invalid';
+    return { field, message: `${field || context} ${reason}` };
+  });
+  const amountField = details.find((d) => /(^|\.)(amount|initialBalance)$/.test(d.field ?? ''));
+  if (amountField) {
+    return new ApiError(422, 'invalid_amount', 'Amounts are positive integers of minor units.', details);
+  }
+  const where = context === 'querystring' ? 'query string' : context ?? 'request';
+  return new ApiError(422, 'validation_failed', `The ${where} is invalid: ${details[0]?.message ?? 'see details'}.`, details);
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const e = error as FastifyError;
+  if (e && Array.isArray(e.validation)) return validationError(e);
+  const mapped = e?.code ? FRAMEWORK_CODES[e.code] : undefined;
+  if (mapped) return new ApiError(mapped[0], mapped[1], e.message);
+  if (e instanceof SyntaxError && e.statusCode === 400) return new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
+  const status = e?.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return new ApiError(status, status === 413 ? 'payload_too_large' : 'bad_request', e.message);
+  }
+  return new ApiError(500, 'internal_error', 'An unexpected error occurred; nothing was changed.');
+}
+
+export function errorBody(error: ApiError, request: FastifyRequest) {
+  return {
+    statusCode: error.statusCode,
+    message: error.message,
+    data: null,
+    error: { code: error.code, details: error.details },
+    requestId: String(request.id),
+  };
+}
+
+export function registerErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
+    for (const [name, value] of Object.entries(apiError.headers)) reply.header(name, value);
+    return reply.code(apiError.statusCode).send(errorBody(apiError, request));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new ApiError(404, 'route_not_found', `Route ${request.method} ${request.url.split('?')[0]} not found.`);
+    return reply.code(404).send(errorBody(error, request));
+  });
+}

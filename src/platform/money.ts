@@ -1,0 +1,39 @@
+// Money is an integer of minor units plus a 3-letter ISO 4217 currency. No floats anywhere.
+import { Type } from '@sinclair/typebox';
+import { ApiError } from './errors.ts';
+
+export const Amount = Type.Integer({
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Positive integer of minor units (USD 100 = $1.00).',
+  examples: [100],
+});
+
+export const Currency = Type.String({
+  pattern: '^[A-Za-z]{3}$',
+  description: 'ISO 4217 currency code.',
+  examples: ['USD'],
+});
+
+export const Balance = Type.Object({
+  available: Type.Integer(),
+  pending: Type.Integer(),
+  posted: Type.Integer(),
+});
+
+const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
+
+/** Upper-cases and checks a currency code against ISO 4217. */
+export function normalizeCurrency(code: string, field = 'currency'): string {
+  const upper = code.toUpperCase();
+  if (!ISO_4217.has(upper)) {
+    throw new ApiError(422, 'invalid_currency', `${code} is not an ISO 4217 currency.`, [{ field, message: 'unknown currency' }]);
+  }
+  return upper;
+}
+
+export function assertSafeAmount(amount: number, what: string) {
+  if (!Number.isSafeInteger(amount) || amount < 0) {
+    throw new Error(`ledger invariant broken: ${what} = ${amount}`);
+  }
+}

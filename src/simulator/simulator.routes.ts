@@ -1,0 +1,20 @@
+// The card-network side of the sandbox. Routes here drive module services; they never touch repos.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { principalOf } from '../platform/auth.ts';
+import type { Ctx } from '../platform/context.ts';
+import { envelope, responses, send } from '../platform/envelope.ts';
+import { Deposit, DepositBody } from '../modules/accounts/accounts.schemas.ts';
+import * as accounts from '../modules/accounts/accounts.service.ts';
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['Simulator'];
+
+  r.post('/simulator/accounts/:id/deposits', {
+    schema: { tags, summary: 'Simulate an incoming bank transfer into an account', params: IdParams, body: DepositBody, response: responses(201, envelope(Deposit), 'Deposit received') },
+  }, async (req, reply) => send(reply, 201, 'Deposit received successfully.', await accounts.simulateDeposit(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+}
