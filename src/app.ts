@@ -51,8 +51,8 @@ export interface BuildOptions {
   config?: Partial<Config>;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
-  /** Log to stdout (server) or stay quiet (tests). */
-  logger?: boolean;
+  /** Log to stdout (server, default), stay quiet (false), or write to a stream (log redaction tests). */
+  logger?: boolean | { stream: NodeJS.WritableStream };
   /** Prints the bootstrap API key (server start-up). */
   onBootstrap?: (result: { apiKey: string; organizationId: string; created: boolean }) => void;
 }
@@ -60,7 +60,11 @@ export interface BuildOptions {
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = loadConfig(options.env ?? process.env, options.config);
   const app = Fastify({
-    logger: options.logger === false ? false : { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    logger: options.logger === false ? false : {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...(typeof options.logger === 'object' ? { stream: options.logger.stream } : {}),
+    },
     bodyLimit: MAX_JSON_BODY_BYTES,
     genReqId: () => `req_${randomToken(12)}`,
     requestIdHeader: false,
