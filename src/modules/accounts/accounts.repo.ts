@@ -32,8 +32,15 @@ export async function insertAccount(db: Queryable, row: AccountRow) {
   );
 }
 
-export async function findAccount(db: Queryable, organizationId: string, id: string) {
-  const [row] = await db.query<AccountWithBalance>(`${WITH_BALANCE} WHERE a.organization_id = $1 AND a.id = $2`, [organizationId, id]);
+/**
+ * With `share`, the account row stays locked until commit, so a money movement that checked the
+ * status cannot interleave with a freeze or close (which lock it FOR UPDATE).
+ */
+export async function findAccount(db: Queryable, organizationId: string, id: string, lock?: 'share') {
+  const [row] = await db.query<AccountWithBalance>(
+    `${WITH_BALANCE} WHERE a.organization_id = $1 AND a.id = $2${lock ? ' FOR SHARE OF a' : ''}`,
+    [organizationId, id],
+  );
   return row;
 }
 

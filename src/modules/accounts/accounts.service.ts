@@ -23,8 +23,8 @@ export function present(row: repo.AccountWithBalance): Account {
   };
 }
 
-async function load(db: Queryable, organizationId: string, id: string) {
-  const row = await repo.findAccount(db, organizationId, id);
+async function load(db: Queryable, organizationId: string, id: string, lock?: 'share') {
+  const row = await repo.findAccount(db, organizationId, id, lock);
   if (!row) throw notFound('Account');
   return row;
 }
@@ -109,7 +109,7 @@ export async function listEntries(ctx: Ctx, organizationId: string, id: string, 
 
 /** For other modules: an account that can be debited, checked for status and currency. */
 export async function requireDebitable(tx: Queryable, organizationId: string, id: string, currency: string, field: string) {
-  const row = await repo.findAccount(tx, organizationId, id);
+  const row = await repo.findAccount(tx, organizationId, id, 'share');
   if (!row) throw unprocessable('account_not_found', `Account ${id} not found.`, field);
   if (row.status !== 'active') throw unprocessable('account_not_active', `The account is ${row.status}.`, field);
   if (row.currency !== currency) throw unprocessable('currency_mismatch', `The account holds ${row.currency}, not ${currency}.`, 'currency');
@@ -118,7 +118,7 @@ export async function requireDebitable(tx: Queryable, organizationId: string, id
 
 export function simulateDeposit(ctx: Ctx, organizationId: string, id: string, body: DepositBody) {
   return ctx.db.transaction(async (tx) => {
-    const account = await load(tx, organizationId, id);
+    const account = await load(tx, organizationId, id, 'share');
     if (account.status === 'closed') throw new ApiError(409, 'account_closed', 'A closed account cannot receive money.');
     return deposit(tx, account, body.amount, 'deposit', body.description ?? 'Simulated incoming bank transfer', ctx.clock.now());
   });
@@ -130,7 +130,7 @@ export function bookTransfer(ctx: Ctx, organizationId: string, body: TransferBod
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
     const from = await requireDebitable(tx, organizationId, body.fromAccountId, currency, 'fromAccountId');
-    const to = await repo.findAccount(tx, organizationId, body.toAccountId);
+    const to = await repo.findAccount(tx, organizationId, body.toAccountId, 'share');
     if (!to) throw unprocessable('account_not_found', `Account ${body.toAccountId} not found.`, 'toAccountId');
     if (to.status === 'closed') throw unprocessable('account_not_active', 'The destination account is closed.', 'toAccountId');
     if (to.currency !== currency) throw unprocessable('currency_mismatch', `The destination holds ${to.currency}, not ${currency}.`, 'currency');
