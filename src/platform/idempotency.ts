@@ -2,15 +2,25 @@
 // INSERT … ON CONFLICT DO NOTHING before the handler runs, so of two racing requests exactly one
 // executes; the response is stored after it and replayed byte for byte to later retries.
 //
-// Fingerprint: method, route, path parameters and the parsed body (keys sorted), plus the SHA-256
-// of each uploaded file. Two bodies that differ only in JSON whitespace are the same request.
+// Fingerprint: method, route, path parameters, query string and the parsed body (keys sorted),
+// plus the SHA-256 of each uploaded file. Two bodies that differ only in JSON whitespace or key
+// order are the same request (the fingerprint is over the parsed body, not the raw bytes).
+//
+// Scope: the key belongs to the organization (any of its credentials replays it); another
+// organization using the same key executes independently. Authentication runs before a replay.
+// Only POST/PUT/PATCH/DELETE look at the header; GET and HEAD ignore it.
+//
+// Stored: every response below 500 once the handler ran, business errors included (a retried
+// `insufficient_funds` replays the 422). Not stored: validation failures and 5xx, so the
+// corrected or retried request with the same key executes: the key is released at once.
 //
 // Policy for a request that never finishes (the process died mid-request): its key stays
 // `running` and answers 409 until it expires after 24 h, because Paygen cannot tell whether the
-// money moved. Validation failures and 5xx are not stored: the key is released at once.
+// money moved.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from './db.ts';
+import { systemClock, type Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -31,7 +41,8 @@ declare module 'fastify' {
 export function parseIdempotencyKey(raw: string): string {
   const quoted = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/.exec(raw);
   const key = quoted ? quoted[1].replace(/\\(["\\])/g, '$1') : raw;
-  const valid = quoted ? /^[\x20-\x7e]+$/.test(key) : /^[\x21-\x7e]+$/.test(key);
+  // A raw token may not start with a quote: that is a malformed sf-string, not a key.
+  const valid = quoted ? /^[\x20-\x7e]+$/.test(key) : /^[\x21\x23-\x7e][\x21-\x7e]*$/.test(key);
   if (!valid || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new ApiError(400, 'invalid_header', 'Idempotency-Key must be 1–255 printable ASCII characters (a raw token or a quoted string).',
       [{ field: 'Idempotency-Key', message: 'invalid idempotency key' }]);
@@ -48,7 +59,10 @@ function canonical(value: unknown): unknown {
 }
 
 function fingerprint(request: FastifyRequest): string {
-  const parts = [request.method, request.routeOptions.url, canonical(request.params), canonical(request.body ?? null), request.uploadDigests];
+  const parts = [
+    request.method, request.routeOptions.url, canonical(request.params), canonical(request.query ?? {}),
+    canonical(request.body ?? null), request.uploadDigests,
+  ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
@@ -61,8 +75,7 @@ function headerCount(request: FastifyRequest): number {
 
 interface StoredKey { fingerprint: string; state: string; status_code: number | null; response_body: string | null; expires_at: Date }
 
-async function claim(db: Db, organizationId: string, key: string, print: string): Promise<StoredKey | null> {
-  const now = Date.now();
+async function claim(db: Db, now: number, organizationId: string, key: string, print: string): Promise<StoredKey | null> {
   const inserted = await db.query(
     `INSERT INTO idempotency_keys (organization_id, key, fingerprint, state, created_at, expires_at)
      VALUES ($1, $2, $3, 'running', $4, $5) ON CONFLICT DO NOTHING RETURNING key`,
@@ -76,6 +89,9 @@ async function claim(db: Db, organizationId: string, key: string, print: string)
   return row ?? { fingerprint: print, state: 'running', status_code: null, response_body: null, expires_at: new Date(now + 1) };
 }
 
+/** The app's clock (tests move it past the 24 h retention), the system clock before it is set. */
+const clockOf = (request: FastifyRequest): Clock => request.server.ctx?.clock ?? systemClock;
+
 async function preHandler(db: Db, request: FastifyRequest, reply: FastifyReply) {
   if (!MUTATING.has(request.method) || !request.principal) return;
   const header = request.headers['idempotency-key'];
@@ -86,11 +102,12 @@ async function preHandler(db: Db, request: FastifyRequest, reply: FastifyReply) 
   const key = parseIdempotencyKey(header);
   const organizationId = request.principal.organizationId;
   const print = fingerprint(request);
-  let existing = await claim(db, organizationId, key, print);
-  if (existing && existing.expires_at.getTime() <= Date.now()) {
+  const now = clockOf(request).now().getTime();
+  let existing = await claim(db, now, organizationId, key, print);
+  if (existing && existing.expires_at.getTime() <= now) {
     // Older than 24 h: forget it and treat the request as new.
-    await db.query('DELETE FROM idempotency_keys WHERE organization_id = $1 AND key = $2 AND expires_at <= $3', [organizationId, key, new Date()]);
-    existing = await claim(db, organizationId, key, print);
+    await db.query('DELETE FROM idempotency_keys WHERE organization_id = $1 AND key = $2 AND expires_at <= $3', [organizationId, key, new Date(now)]);
+    existing = await claim(db, now, organizationId, key, print);
   }
   if (!existing) {
     request.idempotency = { organizationId, key };
