@@ -1,0 +1,108 @@
+// Idempotency-Key races (API.md "Idempotency"): identical requests fired at once with one key
+// create one card; the others are replays of it (byte for byte) or 409 idempotency_key_in_use.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Harness, Response } from '../support/api.ts';
+import { createProgram } from '../support/fixtures.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, startConcurrencyHarness, tally } from './support.ts';
+
+const CARD_AMOUNT = 1_000;
+const OPENING = 10 * CARD_AMOUNT;
+const RACERS = 20;
+
+function isReplay(r: Response) {
+  return r.headers.get('idempotent-replayed') === 'true';
+}
+
+describe('concurrent requests with one Idempotency-Key', { skip: POSTGRES_ONLY }, () => {
+  let api: Harness;
+  before(async () => { api = await startConcurrencyHarness(); });
+  after(async () => {
+    if (!api) return;
+    try {
+      await api.checkLedger();
+    } finally {
+      await api.close();
+    }
+  });
+
+  test(`${RACERS} identical POST /cards at once: one card, replays identical to the original, or 409`, async (t) => {
+    const account = await accountHolding(api, OPENING);
+    const program = await createProgram(api);
+    const key = `race-${randomBytes(8).toString('hex')}`;
+    const body = { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: CARD_AMOUNT };
+    const send = () => api.request('POST', '/cards', { body, headers: { 'Idempotency-Key': key } });
+    const responses = await Promise.all(Array.from({ length: RACERS }, send));
+    t.diagnostic(`responses: ${JSON.stringify(tally(responses))}, replays: ${responses.filter(isReplay).length}`);
+    assertNoServerErrors(responses);
+
+    const originals = responses.filter((r) => r.status === 201 && !isReplay(r));
+    const replays = responses.filter((r) => r.status === 201 && isReplay(r));
+    const inUse = responses.filter((r) => r.status === 409);
+    assert.equal(originals.length, 1, `exactly one request executes; got ${JSON.stringify(tally(responses))}`);
+    assert.equal(originals.length + replays.length + inUse.length, RACERS, `only 201 or 409; got ${JSON.stringify(tally(responses))}`);
+    const original = originals[0];
+    for (const r of replays) assert.equal(r.text, original.text, 'a replay is byte-identical to the original');
+    for (const r of inUse) assert.equal(r.body.error.code, 'idempotency_key_in_use', r.text);
+
+    // Once the original has finished, the key always replays it.
+    const later = await send();
+    assert.equal(later.status, 201, later.text);
+    assert.ok(isReplay(later));
+    assert.equal(later.text, original.text);
+
+    const cardId = original.body.data.id;
+    assert.deepEqual((await listAll(api, `/cards?accountId=${account.id}`)).map((c) => c.id), [cardId]);
+    assert.deepEqual(await balanceOf(api, account.id), { available: OPENING - CARD_AMOUNT, pending: 0, posted: OPENING - CARD_AMOUNT });
+    const events = (await listAll(api, '/events?type=card.created')).filter((e) => e.data.debitAccountId === account.id);
+    assert.deepEqual(events.map((e) => e.resourceId), [cardId]);
+  });
+
+  test('one key with different bodies at once: at most one card; the others 409 or 422 idempotency_key_reused', async () => {
+    const account = await accountHolding(api, OPENING, 'Reused key wallet');
+    const program = await createProgram(api);
+    const key = `reuse-${randomBytes(8).toString('hex')}`;
+    const responses = await Promise.all(Array.from({ length: RACERS }, (_, i) =>
+      api.request('POST', '/cards', {
+        body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: CARD_AMOUNT + (i % 4) },
+        headers: { 'Idempotency-Key': key },
+      })));
+    assertNoServerErrors(responses);
+    const originals = responses.filter((r) => r.status === 201 && !isReplay(r));
+    assert.equal(originals.length, 1, JSON.stringify(tally(responses)));
+    const amount = originals[0].body.data.balance.available;
+    for (const r of responses) {
+      if (r === originals[0]) continue;
+      if (r.status === 201) {
+        assert.ok(isReplay(r));
+        assert.equal(r.text, originals[0].text);
+      } else if (r.status === 409) {
+        assert.equal(r.body.error.code, 'idempotency_key_in_use', r.text);
+      } else {
+        assert.equal(r.status, 422, r.text);
+        assert.equal(r.body.error.code, 'idempotency_key_reused', r.text);
+      }
+    }
+    assert.equal((await listAll(api, `/cards?accountId=${account.id}`)).length, 1);
+    assert.deepEqual(await balanceOf(api, account.id), { available: OPENING - amount, pending: 0, posted: OPENING - amount });
+  });
+
+  test('different keys at once: every request runs once (keys do not block each other)', async () => {
+    const account = await accountHolding(api, OPENING, 'Many keys wallet');
+    const program = await createProgram(api);
+    const keys = Array.from({ length: 8 }, () => `k-${randomBytes(8).toString('hex')}`);
+    // Each key sent twice at once: 8 cards, never 16.
+    const responses = await Promise.all([...keys, ...keys].map((key) =>
+      api.request('POST', '/cards', {
+        body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: CARD_AMOUNT },
+        headers: { 'Idempotency-Key': key },
+      })));
+    assertNoServerErrors(responses);
+    assert.equal(responses.filter((r) => r.status === 201 && !isReplay(r)).length, keys.length, JSON.stringify(tally(responses)));
+    for (const r of responses.filter((x) => x.status !== 201)) assert.equal(r.body.error?.code, 'idempotency_key_in_use', r.text);
+    assert.equal((await listAll(api, `/cards?accountId=${account.id}`)).length, keys.length);
+    const spent = keys.length * CARD_AMOUNT;
+    assert.deepEqual(await balanceOf(api, account.id), { available: OPENING - spent, pending: 0, posted: OPENING - spent });
+  });
+});
