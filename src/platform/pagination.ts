@@ -1,5 +1,6 @@
 // Cursor pagination shared by every list: keyset on the time-ordered id, so a page costs the same
 // on page 1 and page 10,000.
+import { createHash } from 'node:crypto';
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import type { Queryable } from './db.ts';
 import { ApiError } from './errors.ts';
@@ -28,10 +29,20 @@ export interface Page<Row> {
   meta: { limit: number; hasMore: boolean; nextCursor: string | null; sort: string; filters: Record<string, unknown> };
 }
 
-function decodeCursor(cursor: string, sort: string): string {
-  const [cursorSort, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (cursorSort !== sort || !id || !/^[a-z]+_[0-9a-z]+$/.test(id)) {
-    throw new ApiError(422, 'invalid_cursor', 'The cursor is malformed or was made for another sort order.', [{ field: 'cursor', message: 'invalid cursor' }]);
+/**
+ * A cursor names the list it was made for (a digest of the table expression) and its sort, so
+ * that a cursor handed to another list or another order is refused instead of skipping rows.
+ */
+const listTag = (table: string) => createHash('sha256').update(table).digest('base64url').slice(0, 8);
+
+function encodeCursor(table: string, sort: string, id: string): string {
+  return Buffer.from(`${listTag(table)}|${sort}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string, table: string, sort: string): string {
+  const [tag, cursorSort, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (tag !== listTag(table) || cursorSort !== sort || !id || rest.length || !/^[a-z]+_[0-9a-z]+$/.test(id)) {
+    throw new ApiError(422, 'invalid_cursor', 'The cursor is malformed or was made for another list or sort order.', [{ field: 'cursor', message: 'invalid cursor' }]);
   }
   return id;
 }
@@ -69,7 +80,7 @@ export async function paginate<Row extends { id: string }>(
   if (query.createdTo) { params.push(query.createdTo); where.push(`created_at < $${params.length}`); }
   const descending = query.sort !== 'createdAt';
   if (query.cursor) {
-    params.push(decodeCursor(query.cursor, query.sort));
+    params.push(decodeCursor(query.cursor, spec.table, query.sort));
     where.push(`id ${descending ? '<' : '>'} $${params.length}`);
   }
   params.push(query.limit + 1);
@@ -86,7 +97,7 @@ export async function paginate<Row extends { id: string }>(
     meta: {
       limit: query.limit,
       hasMore,
-      nextCursor: hasMore && last ? Buffer.from(`${query.sort}|${last.id}`).toString('base64url') : null,
+      nextCursor: hasMore && last ? encodeCursor(spec.table, query.sort, last.id) : null,
       sort: query.sort,
       filters,
     },
