@@ -26,11 +26,12 @@ import { simulatorRoutes } from './simulator/simulator.routes.ts';
 import { Account, Entry } from './modules/accounts/accounts.schemas.ts';
 import { Program, SpendControls } from './modules/card-programs/card-programs.schemas.ts';
 import { Card, DeliveryAddress } from './modules/cards/cards.schemas.ts';
+import { CardHolder, Document } from './modules/card-holders/card-holders.schemas.ts';
 import { Event } from './modules/events/events.routes.ts';
 import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
 
 /** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
-const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event];
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder];
 
 declare module 'fastify' {
   interface FastifyInstance {

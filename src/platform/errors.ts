@@ -81,6 +81,9 @@ export const ERROR_CODES: Record<string, string> = {
   invalid_multipart: 'The multipart/form-data body is malformed (for example, no boundary).',
   invalid_file: 'The uploaded file is empty or not an allowed type.',
   internal_error: 'An unexpected error; nothing was changed.',
+  unsupported_file_type: 'An uploaded file is not JPEG, PNG or PDF by its content, or its declared type contradicts its content.',
+  card_holder_underage: 'The card holder is younger than 18 (from dateOfBirth).',
+  too_many_documents: 'A card holder keeps at most 20 documents.',
 };
 
 // ---------------------------------------------------------------------------------------------

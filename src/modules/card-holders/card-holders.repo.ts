@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db.ts';
+import { paginate, type ListQuery } from '../../platform/pagination.ts';
 
 export interface CardHolderRow {
   id: string;
@@ -21,7 +22,105 @@ export interface CardHolderRow {
   updated_at: Date;
 }
 
+/** A document without its content (metadata is what lists and responses need). */
+export interface DocumentRow {
+  id: string;
+  organization_id: string;
+  card_holder_id: string;
+  kind: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  created_at: Date;
+}
+
+const HOLDER_COLUMNS = ['first_name', 'last_name', 'email', 'phone_number', 'date_of_birth', 'nationality', 'address_line1',
+  'address_line2', 'city', 'state', 'postal_code', 'country', 'kyc_status', 'kyc_reason'] as const;
+export type HolderChanges = Partial<Pick<CardHolderRow, (typeof HOLDER_COLUMNS)[number]>>;
+
+const DOCUMENT_COLUMNS = 'id, organization_id, card_holder_id, kind, file_name, content_type, size_bytes, sha256, created_at';
+
 export async function findCardHolder(db: Queryable, organizationId: string, id: string) {
   const [row] = await db.query<CardHolderRow>('SELECT * FROM card_holders WHERE organization_id = $1 AND id = $2', [organizationId, id]);
+  return row;
+}
+
+/** Locks the holder for a change, so concurrent updates and uploads apply one after the other. */
+export async function lockCardHolder(db: Queryable, organizationId: string, id: string) {
+  const [row] = await db.query<CardHolderRow>('SELECT * FROM card_holders WHERE organization_id = $1 AND id = $2 FOR UPDATE', [organizationId, id]);
+  return row;
+}
+
+export async function insertCardHolder(db: Queryable, row: CardHolderRow) {
+  await db.query(
+    `INSERT INTO card_holders (id, organization_id, first_name, last_name, email, phone_number, date_of_birth, nationality,
+       address_line1, address_line2, city, state, postal_code, country, kyc_status, kyc_reason, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    [row.id, row.organization_id, row.first_name, row.last_name, row.email, row.phone_number, row.date_of_birth, row.nationality,
+      row.address_line1, row.address_line2, row.city, row.state, row.postal_code, row.country, row.kyc_status, row.kyc_reason,
+      row.created_at, row.updated_at],
+  );
+}
+
+/** Sets the given columns (an undefined value leaves the column as is; null clears it). */
+export async function updateCardHolder(db: Queryable, organizationId: string, id: string, changes: HolderChanges, at: Date) {
+  const params: unknown[] = [organizationId, id, at];
+  const sets = ['updated_at = $3'];
+  for (const column of HOLDER_COLUMNS) {
+    if (changes[column] === undefined) continue;
+    params.push(changes[column]);
+    sets.push(`${column} = $${params.length}`);
+  }
+  await db.query(`UPDATE card_holders SET ${sets.join(', ')} WHERE organization_id = $1 AND id = $2`, params);
+}
+
+export function listCardHolders(db: Queryable, organizationId: string, query: ListQuery & { kycStatus?: string; email?: string }) {
+  return paginate<CardHolderRow>(db, {
+    table: 'card_holders', organizationId, query,
+    filters: { kyc_status: query.kycStatus },
+    conditions: query.email === undefined ? [] : [['lower(email) = lower(?)', query.email]],
+    publicFilters: { kycStatus: query.kycStatus, email: query.email },
+  });
+}
+
+export async function insertDocument(db: Queryable, row: DocumentRow, content: Buffer) {
+  await db.query(
+    `INSERT INTO documents (id, organization_id, card_holder_id, kind, file_name, content_type, size_bytes, sha256, content, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [row.id, row.organization_id, row.card_holder_id, row.kind, row.file_name, row.content_type, row.size_bytes, row.sha256, content, row.created_at],
+  );
+}
+
+/** The documents of several holders at once (a list page), oldest first. */
+export function listDocuments(db: Queryable, organizationId: string, cardHolderIds: string[]) {
+  if (cardHolderIds.length === 0) return Promise.resolve([]);
+  return db.query<DocumentRow>(
+    `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE organization_id = $1 AND card_holder_id = ANY($2) ORDER BY id`,
+    [organizationId, cardHolderIds],
+  );
+}
+
+export async function countDocuments(db: Queryable, organizationId: string, cardHolderId: string) {
+  const [row] = await db.query<{ count: number }>(
+    'SELECT COUNT(*)::bigint AS count FROM documents WHERE organization_id = $1 AND card_holder_id = $2',
+    [organizationId, cardHolderId],
+  );
+  return row.count;
+}
+
+export async function findDocument(db: Queryable, organizationId: string, cardHolderId: string, id: string) {
+  const [row] = await db.query<DocumentRow>(
+    `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE organization_id = $1 AND card_holder_id = $2 AND id = $3`,
+    [organizationId, cardHolderId, id],
+  );
+  return row;
+}
+
+export async function findDocumentContent(db: Queryable, organizationId: string, cardHolderId: string, id: string) {
+  const [row] = await db.query<DocumentRow & { content: Uint8Array }>(
+    `SELECT ${DOCUMENT_COLUMNS}, content FROM documents WHERE organization_id = $1 AND card_holder_id = $2 AND id = $3`,
+    [organizationId, cardHolderId, id],
+  );
   return row;
 }
