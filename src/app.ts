@@ -71,9 +71,17 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize,
+    onIdleError: (error) => app.log.warn({ err: error }, 'an idle database connection failed'),
+  });
   app.addHook('onClose', () => db.close());
-  await migrate(db);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const masterKey = loadMasterKey(
     { masterKey: config.masterKey, dataDir: config.dataDir, persistent: !config.databaseUrl },
     (message) => app.log.warn(message),

@@ -129,6 +129,8 @@ export interface DbOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize: number;
+  /** An idle pooled connection died (server restart, failover): log it; the pool replaces it. */
+  onIdleError?: (error: Error) => void;
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
@@ -145,6 +147,8 @@ export async function openDb(options: DbOptions): Promise<Db> {
       idleTimeoutMillis: 30_000,
       types: types as pg.CustomTypesConfig,
     });
+    // Without a listener, an idle client's error (e.g. 57P01 on a server restart) would crash the process.
+    pool.on('error', (error) => options.onIdleError?.(error));
     return new PostgresDb(pool);
   }
   const parsers = { [INT8_OID]: parseInteger, [NUMERIC_OID]: parseInteger };

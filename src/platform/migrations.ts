@@ -5,11 +5,30 @@ import type { Db } from './db.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
+/** What PostgreSQL answers when two processes create the same table at the same moment. */
+const CONCURRENT_CREATE_CODES = new Set(['23505', '42P07', '42710']);
+const CREATE_ATTEMPTS = 5;
+const CREATE_RETRY_DELAY_MS = 50;
+
+async function ensureMigrationsTable(db: Db) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      return;
+    } catch (error) {
+      // IF NOT EXISTS is not atomic: the loser of a race sees the winner's catalog rows.
+      const code = (error as { code?: string }).code;
+      if (attempt >= CREATE_ATTEMPTS || !code || !CONCURRENT_CREATE_CODES.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, CREATE_RETRY_DELAY_MS * attempt));
+    }
+  }
+}
+
 export async function migrate(db: Db): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
+  await ensureMigrationsTable(db);
   const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
   const applied: string[] = [];
   for (const file of files) {

@@ -31,9 +31,7 @@ describe('API instances starting together on an empty database', { skip: POSTGRE
     }
   });
 
-  test(`${INSTANCES} instances at once all start, and each migration is recorded once`, {
-    todo: 'needs src/platform/migrations.ts: concurrent CREATE TABLE IF NOT EXISTS schema_migrations fails with 23505/42P07/42710',
-  }, async () => {
+  test(`${INSTANCES} instances at once all start, and each migration is recorded once`, async () => {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const schema = `startup_${randomBytes(6).toString('hex')}`;
       schemas.push(schema);
