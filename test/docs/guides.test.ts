@@ -1,12 +1,13 @@
 // The guides in docs/guides/ must not drift from the API: every curl command in them names a
 // route of the served OpenAPI document (method and path), uses $PAYGEN_URL, sends a credential
 // where the route needs one, and sends only JSON fields the route accepts. The index links every
-// guide and every relative link resolves.
+// guide, every relative link resolves, and every error code a guide cites is in the catalogue.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { ERROR_CODES } from '../../src/platform/errors.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 
 const GUIDES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/guides');
@@ -108,6 +109,22 @@ export function normalizePath(path: string): string {
   return path.split('?')[0].split('/')
     .map((segment) => (/^(\$\{?\w+\}?|:\w+|\{\w+\}|<[^>]+>)$/.test(segment) ? '{}' : segment))
     .join('/');
+}
+
+/** Error codes a guide cites: "422 `code`", "| 422 | `code` |", and the first column of a "| code |" table. */
+export function citedErrorCodes(markdown: string): string[] {
+  const codes = new Set<string>();
+  for (const match of markdown.matchAll(/\b[45]\d\d\s*\|?\s*`([a-z][a-z0-9_]*)`/g)) codes.add(match[1]);
+  let inCodeTable = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\|\s*code\s*\|/.test(line)) inCodeTable = true;
+    else if (!line.startsWith('|')) inCodeTable = false;
+    else if (inCodeTable) {
+      const match = /^\|\s*`([a-z][a-z0-9_]*)`\s*\|/.exec(line);
+      if (match) codes.add(match[1]);
+    }
+  }
+  return [...codes];
 }
 
 interface Operation {
@@ -218,4 +235,17 @@ test('every curl command in the guides is a route of the API, called the way the
     }
   }
   assert.ok(count >= 30, `only ${count} curl commands found in the guides`);
+});
+
+test('every error code the guides cite is one the API documents', () => {
+  const sample = '| 422 | `insufficient_funds` | x |\n422 `weak_pin`\n\n| code | why |\n| --- | --- |\n| `program_inactive` | x |\n';
+  assert.deepEqual(citedErrorCodes(sample).sort(), ['insufficient_funds', 'program_inactive', 'weak_pin']);
+  let count = 0;
+  for (const file of guideFiles) {
+    for (const code of citedErrorCodes(read(file))) {
+      count++;
+      assert.ok(code in ERROR_CODES, `${file} cites the error code ${code}, which is not in ERROR_CODES (src/platform/errors.ts)`);
+    }
+  }
+  assert.ok(count >= 20, `only ${count} error codes cited in the guides`);
 });
