@@ -127,9 +127,10 @@ export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, b
   checkIdentityFields(fields, ctx.clock.now());
   const files = checkFiles(uploads);
   return ctx.db.transaction(async (tx) => {
-    const now = ctx.clock.now();
     const locked = await repo.lockCardHolder(tx, organizationId, id);
     if (!locked) throw notFound('Card holder');
+    // Read the clock once the lock is held, so that updatedAt and event times follow the order of the changes.
+    const now = ctx.clock.now();
     const before = await load(tx, organizationId, id);
     const merged = { ...fieldsOf(locked), ...fields };
     const changes: repo.HolderChanges = Object.fromEntries(Object.entries(fields).map(([field, value]) => [COLUMNS[field as keyof typeof COLUMNS], value]));
@@ -182,9 +183,9 @@ export async function getDocumentContent(ctx: Ctx, organizationId: string, cardH
 /** The simulator's KYC review: sets any status. Nothing changes (and no event) when both match. */
 export function setKycStatus(ctx: Ctx, organizationId: string, id: string, body: KycBody) {
   return ctx.db.transaction(async (tx) => {
-    const now = ctx.clock.now();
     const locked = await repo.lockCardHolder(tx, organizationId, id);
     if (!locked) throw notFound('Card holder');
+    const now = ctx.clock.now();
     const reason = body.reason ?? null;
     if (locked.kyc_status === body.status && locked.kyc_reason === reason) return load(tx, organizationId, id);
     await repo.updateCardHolder(tx, organizationId, id, { kyc_status: body.status, kyc_reason: reason }, now);
