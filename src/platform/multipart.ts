@@ -38,7 +38,7 @@ export async function registerMultipart(app: FastifyInstance) {
   app.decorateRequest('uploads', null as unknown as Upload[]);
   app.addHook('preValidation', async (request) => {
     request.uploads = [];
-    if (!request.isMultipart()) return;
+    if (!request.isMultipart() || request.is404) return;
     if (!request.routeOptions.config?.multipart) {
       throw new ApiError(415, 'unsupported_media_type', 'This route accepts application/json only.');
     }

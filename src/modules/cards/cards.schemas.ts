@@ -78,7 +78,7 @@ export const Card = Type.Object({
   firstName: Nullable(Type.String()),
   lastName: Nullable(Type.String()),
   balance: Type.Object({ available: Type.Integer(), pending: Type.Integer() }),
-  maskedPan: Type.String({ examples: ['45320100******4242'] }),
+  maskedPan: Type.String({ examples: ['45320100****4242'], description: 'BIN, asterisks and the last four: 16 characters.' }),
   bin: Type.String(),
   lastFour: Type.String(),
   expiry: Type.Object({ month: Type.Integer(), year: Type.Integer() }),
