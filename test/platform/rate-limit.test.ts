@@ -55,7 +55,8 @@ describe('rate limits', () => {
       else assert.equal(res.body.error.code, 'rate_limited', res.text);
     }
     assert.equal(created, PER_MINUTE);
-    const [row] = await api.app.ctx.db.query<{ count: number }>("SELECT count(*)::int AS count FROM accounts WHERE owner_id = 'owner-limited'");
+    const [row] = await api.app.ctx.db.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM accounts WHERE organization_id = $1 AND owner_id = 'owner-limited'", [api.organizationId]);
     assert.equal(row.count, PER_MINUTE);
   });
 

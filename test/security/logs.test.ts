@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { startHarness, type Harness } from '../support/api.ts';
+import { onPostgres, startHarness, type Harness } from '../support/api.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 
 let api: Harness;
@@ -45,13 +45,16 @@ before(async () => {
   assert.match(secrets.pan, /^\d{15,19}$/);
   await api.request('GET', `/cards/${card.body.data.id}`);
 
-  // An unexpected error while a password is in flight: the error is logged, the password must not be.
-  await api.app.ctx.db.query('ALTER TABLE users RENAME TO users_unavailable');
-  try {
-    const failed = await api.request('POST', '/auth/login', { key: null, body: { email, password: PASSWORD } });
-    assert.equal(failed.status, 500, failed.text);
-  } finally {
-    await api.app.ctx.db.query('ALTER TABLE users_unavailable RENAME TO users');
+  // An unexpected error while a password is in flight: the error is logged, the password must not
+  // be. Renaming a table is only safe on the harness's own in-memory database.
+  if (!onPostgres()) {
+    await api.app.ctx.db.query('ALTER TABLE users RENAME TO users_unavailable');
+    try {
+      const failed = await api.request('POST', '/auth/login', { key: null, body: { email, password: PASSWORD } });
+      assert.equal(failed.status, 500, failed.text);
+    } finally {
+      await api.app.ctx.db.query('ALTER TABLE users_unavailable RENAME TO users');
+    }
   }
   await flush();
 });
@@ -64,7 +67,7 @@ describe('log redaction', () => {
     assert.ok(captured.length > 1000, `captured ${captured.length} bytes`);
     const lines = captured.trim().split('\n').map((line) => JSON.parse(line));
     assert.ok(lines.some((l) => l.msg === 'incoming request' && l.reqId?.startsWith('req_')));
-    assert.ok(lines.some((l) => l.level >= 50 && l.err), 'the 500 was logged with its error');
+    if (!onPostgres()) assert.ok(lines.some((l) => l.level >= 50 && l.err), 'the 500 was logged with its error');
   });
 
   test('no API key, password, bearer token, PAN or PIN in the log of a real workload', () => {
