@@ -1,6 +1,7 @@
 // buildApp: the platform plugins, then the modules. Tests call it; server.ts listens with it.
 import Fastify, { type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import { loadConfig, type Config } from './config.ts';
 import { registerAuth } from './platform/auth.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
@@ -16,6 +17,7 @@ import { operationsRoutes } from './platform/operations.ts';
 import { registerRateLimit } from './platform/rate-limit.ts';
 import { randomToken } from './platform/crypto.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
+import { budgetsRoutes } from './modules/budgets/budgets.routes.ts';
 import { cardHoldersRoutes } from './modules/card-holders/card-holders.routes.ts';
 import { cardProgramsRoutes } from './modules/card-programs/card-programs.routes.ts';
 import { cardsRoutes } from './modules/cards/cards.routes.ts';
@@ -24,6 +26,7 @@ import { organizationsRoutes } from './modules/organizations/organizations.route
 import { bootstrap, resolveCredential } from './modules/organizations/organizations.service.ts';
 import { simulatorRoutes } from './simulator/simulator.routes.ts';
 import { Account, Entry } from './modules/accounts/accounts.schemas.ts';
+import { Budget } from './modules/budgets/budgets.schemas.ts';
 import { Program, SpendControls } from './modules/card-programs/card-programs.schemas.ts';
 import { Card, DeliveryAddress } from './modules/cards/cards.schemas.ts';
 import { CardHolder, Document } from './modules/card-holders/card-holders.schemas.ts';
@@ -31,7 +34,7 @@ import { Event } from './modules/events/events.routes.ts';
 import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
 
 /** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
-const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder];
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,8 +48,38 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 export const REDACTED_PATHS = [
   'req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie',
   '*.pan', '*.cvv', '*.cvc', '*.pin', '*.cardPin', '*.password', '*.token', '*.key', '*.secret',
-  '*.*.pan', '*.*.cvv', '*.*.pin', '*.*.password', '*.*.token', '*.*.secret',
+  '*.*.pan', '*.*.cvv', '*.*.cvc', '*.*.pin', '*.*.cardPin', '*.*.password', '*.*.token', '*.*.key', '*.*.secret',
+  '*.*.*.pan', '*.*.*.cvv', '*.*.*.cvc', '*.*.*.pin', '*.*.*.cardPin', '*.*.*.password', '*.*.*.token', '*.*.*.secret',
 ];
+
+/** Hosted pages carry a single-use token in the path: the logged URL hides it. */
+const TOKEN_IN_PATH = /^(\/card-reveal\/|\/card-pin\/)[^/?]+/;
+export const logUrl = (url: string) => url.replace(TOKEN_IN_PATH, '$1[redacted]');
+
+type Validate = ((data: unknown, context?: { parentData?: { isMultipart?: () => boolean } }) => boolean) & { errors?: unknown; schemaEnv?: unknown };
+
+/**
+ * Query strings, path parameters and multipart fields arrive as text, so they are coerced to the
+ * schema's types; a JSON body is not: `"100"`, `"1e3"` or `true` is not an amount.
+ */
+function buildValidator(externalSchemas: unknown, options: { customOptions: Record<string, unknown> }) {
+  const coercing = AjvCompiler()(externalSchemas as never, options as never);
+  const strict = AjvCompiler()(externalSchemas as never, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } } as never);
+  return (definition: { httpPart?: string }) => {
+    if (definition.httpPart !== 'body') return coercing(definition as never);
+    const json = strict(definition as never) as Validate;
+    const text = coercing(definition as never) as Validate;
+    // Fastify passes the request as parentData: a multipart body is text fields.
+    const validate: Validate = (data, context) => {
+      const chosen = context?.parentData?.isMultipart?.() ? text : json;
+      const ok = chosen(data, context);
+      validate.errors = chosen.errors;
+      return ok;
+    };
+    validate.schemaEnv = json.schemaEnv;
+    return validate;
+  };
+}
 
 export interface BuildOptions {
   config?: Partial<Config>;
@@ -64,11 +97,18 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     logger: options.logger === false ? false : {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (request: { method: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: request.method, url: typeof request.url === 'string' ? logUrl(request.url) : undefined,
+          hostname: request.hostname, remoteAddress: request.ip, remotePort: request.socket?.remotePort,
+        }),
+      },
       ...(typeof options.logger === 'object' ? { stream: options.logger.stream } : {}),
     },
     bodyLimit: MAX_JSON_BODY_BYTES,
     genReqId: () => `req_${randomToken(12)}`,
     requestIdHeader: false,
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
   const db = await openDb({
@@ -89,6 +129,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   const ctx: Ctx = { db, vault: createVault(masterKey), clock: options.clock ?? systemClock, config };
   app.decorate('ctx', ctx);
 
+  // Fastify parses text/plain by default; this API takes JSON (and multipart where a route says so).
+  app.removeContentTypeParser('text/plain');
   // An empty body with a JSON content type is "no body", as clients send on action routes.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(null, undefined);
@@ -116,6 +158,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(cardHoldersRoutes, { ctx });
   await app.register(cardProgramsRoutes, { ctx });
   await app.register(cardsRoutes, { ctx });
+  await app.register(budgetsRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });
   await app.register(simulatorRoutes, { ctx });
 
