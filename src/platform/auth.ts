@@ -38,6 +38,16 @@ function requiredScope(request: FastifyRequest): string {
 /** The interactive reference (/docs and its assets) is public. */
 const isDocs = (request: FastifyRequest) => (request.routeOptions.url ?? '').startsWith('/docs');
 
+/** Whether a token holding `scopes` may do what `scope` names (`*` and `resource:*` grant all). */
+export function scopeAllows(scopes: string[], scope: string): boolean {
+  if (scopes.length === 0) return true;
+  const [resource] = scope.split(':');
+  return scopes.some((s) => s === '*' || s === scope || s === `${resource}:*`);
+}
+
+/** Any bearer token may read who it is and end itself, whatever its scopes. */
+const SCOPE_FREE_ROUTES = new Set(['GET /auth/me', 'POST /auth/logout']);
+
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
   return request.principal;
@@ -50,12 +60,9 @@ export function registerAuth(app: FastifyInstance, resolve: CredentialResolver) 
     const credential = readCredential(request);
     const principal = credential ? await resolve(credential) : null;
     if (!principal) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
-    if (principal.scopes.length) {
-      const needed = requiredScope(request);
-      const [resource] = needed.split(':');
-      if (!principal.scopes.some((s) => s === '*' || s === needed || s === `${resource}:*`)) {
-        throw new ApiError(403, 'forbidden', `This token lacks the scope ${needed}.`);
-      }
+    const needed = requiredScope(request);
+    if (!SCOPE_FREE_ROUTES.has(`${request.method} ${request.routeOptions.url}`) && !scopeAllows(principal.scopes, needed)) {
+      throw new ApiError(403, 'forbidden', `This token lacks the scope ${needed}.`);
     }
     request.principal = principal;
   });

@@ -19,4 +19,6 @@ export interface Principal {
   userId: string | null;
   /** Empty means every scope. */
   scopes: string[];
+  /** When a bearer token stops working; null for API keys. */
+  expiresAt: Date | null;
 }

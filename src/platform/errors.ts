@@ -80,10 +80,18 @@ export const ERROR_CODES: Record<string, string> = {
   name_only_issuance_not_allowed: 'The program requires a card holder.',
   invalid_multipart: 'The multipart/form-data body is malformed (for example, no boundary).',
   invalid_file: 'The uploaded file is empty or not an allowed type.',
+  invalid_status_transition: 'The card\'s status does not allow this action (see the status machine).',
+  invalid_shipping_transition: 'The shipping step does not follow from the current shipping status.',
+  not_physical: 'Only physical cards ship and get delivered.',
+  card_closed: 'The card is cancelled, expired or rejected; it cannot change or move money.',
+  budget_card: 'A budget card has no balance of its own.',
+  card_already_replaced: 'The card was already replaced.',
   internal_error: 'An unexpected error; nothing was changed.',
   unsupported_file_type: 'An uploaded file is not JPEG, PNG or PDF by its content, or its declared type contradicts its content.',
   card_holder_underage: 'The card holder is younger than 18 (from dateOfBirth).',
   too_many_documents: 'A card holder keeps at most 20 documents.',
+  budget_closed: 'The budget is closed: it cannot change, and no card can be issued against it or spend from it.',
+  budget_account_mismatch: 'A budget card is funded by the budget\'s own account: debitAccountId must be the budget\'s accountId.',
 };
 
 // ---------------------------------------------------------------------------------------------

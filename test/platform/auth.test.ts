@@ -169,6 +169,32 @@ describe('short-lived tokens', () => {
     assertError(await api.request('POST', '/api-keys', { key: null, bearer: token, body: { name: 'escalate' } }), 403, 'forbidden');
   });
 
+  test('a token made by a scoped token never grants more, nor lives longer, than its maker', async () => {
+    const maker = await api.request('POST', '/auth/tokens', { body: { ttlSeconds: 120, scopes: ['auth:write', 'cards:read'] } });
+    assert.equal(maker.status, 201, maker.text);
+    const bearer = maker.body.data.token;
+    // No scopes asked: the maker's own are passed on, not "every scope".
+    const inherited = await api.request('POST', '/auth/tokens', { key: null, bearer, body: { ttlSeconds: 3600 } });
+    assert.equal(inherited.status, 201, inherited.text);
+    assert.deepEqual(inherited.body.data.scopes, ['auth:write', 'cards:read']);
+    assert.ok(Date.parse(inherited.body.data.expiresAt) <= Date.parse(maker.body.data.expiresAt), 'capped at the maker\'s expiry');
+    const narrower = await api.request('POST', '/auth/tokens', { key: null, bearer, body: { ttlSeconds: 60, scopes: ['cards:read'] } });
+    assert.equal(narrower.status, 201, narrower.text);
+    assertError(await api.request('POST', '/auth/tokens', { key: null, bearer, body: { ttlSeconds: 60, scopes: ['cards:write'] } }), 403, 'forbidden');
+    assertError(await api.request('POST', '/auth/tokens', { key: null, bearer, body: { ttlSeconds: 60, scopes: ['*'] } }), 403, 'forbidden');
+    assertError(await api.request('POST', '/api-keys', { key: null, bearer: inherited.body.data.token, body: { name: 'escalate' } }), 403, 'forbidden');
+  });
+
+  test('any token may read /auth/me and log itself out, whatever its scopes; an empty body asks for the defaults', async () => {
+    const res = await api.request('POST', '/auth/tokens', { headers: { 'content-type': 'application/json' }, raw: '' });
+    assert.equal(res.status, 201, res.text);
+    const scoped = await api.request('POST', '/auth/tokens', { body: { ttlSeconds: 60, scopes: ['cards:read'] } });
+    const bearer = scoped.body.data.token;
+    assert.equal((await api.request('GET', '/auth/me', { key: null, bearer })).status, 200);
+    assert.equal((await api.request('POST', '/auth/logout', { key: null, bearer })).status, 200);
+    assertError(await api.request('GET', '/auth/me', { key: null, bearer }), 401, 'unauthorized');
+  });
+
   test('an unknown scope syntax is a 422', async () => {
     assertError(await api.request('POST', '/auth/tokens', { body: { ttlSeconds: 60, scopes: ['cards:delete-everything'] } }), 422, 'validation_failed');
   });

@@ -32,6 +32,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.me(ctx, principalOf(req))));
 
   r.post('/auth/tokens', {
+    // Every field has a default: no body at all is a request for the defaults.
+    preValidation: async (req) => { req.body ??= {} as typeof req.body; },
     schema: { ...auth, summary: 'Create a short-lived bearer token (optionally scoped)', body: TokenBody, response: responses(201, envelope(Token), 'Token created') },
   }, async (req, reply) => send(reply, 201, 'Token created successfully.', await service.createEphemeralToken(ctx, principalOf(req), req.body)));
 

@@ -3,6 +3,7 @@
 import type { Ctx, Principal } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
 import { ApiError, notFound } from '../../platform/errors.ts';
+import { scopeAllows } from '../../platform/auth.ts';
 import { hashPassword, randomToken, verifyPassword } from '../../platform/crypto.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
@@ -86,14 +87,24 @@ export async function me(ctx: Ctx, principal: Principal) {
   };
 }
 
+/**
+ * A token never grants more than the credential that makes it: a scoped caller may only narrow its
+ * scopes (by default it passes its own on), and the new token dies no later than the caller's.
+ */
 export function createEphemeralToken(ctx: Ctx, principal: Principal, body: TokenBody) {
+  const scopes = body.scopes ?? principal.scopes;
+  const wider = principal.scopes.length ? scopes.filter((s) => s === '*' || !scopeAllows(principal.scopes, s)) : [];
+  if (principal.scopes.length && (wider.length || scopes.length === 0)) {
+    throw new ApiError(403, 'forbidden', `A token may not grant scopes its creator lacks: ${wider.join(', ') || 'all scopes'}.`);
+  }
+  const remaining = principal.expiresAt ? Math.floor((principal.expiresAt.getTime() - ctx.clock.now().getTime()) / 1000) : Infinity;
   return ctx.db.transaction((tx) => issueToken(tx, ctx, {
     organizationId: principal.organizationId,
     userId: principal.userId,
     apiKeyId: principal.credentialType === 'api_key' ? principal.credentialId : null,
     kind: 'ephemeral',
-    scopes: body.scopes ?? [],
-    ttlSeconds: body.ttlSeconds,
+    scopes,
+    ttlSeconds: Math.max(1, Math.min(body.ttlSeconds, remaining)),
   }));
 }
 
@@ -134,12 +145,12 @@ export async function resolveCredential(ctx: Ctx, credential: { apiKey?: string;
   if (credential.apiKey) {
     const key = await repo.findApiKeyByHash(ctx.db, ctx.vault.hash('credential-hash', credential.apiKey));
     if (!key || key.revoked_at) return null;
-    return { organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null, scopes: [] };
+    return { organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null, scopes: [], expiresAt: null };
   }
   if (credential.bearer) {
     const token = await repo.findLiveToken(ctx.db, ctx.vault.hash('credential-hash', credential.bearer), ctx.clock.now());
     if (!token) return null;
-    return { organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id, scopes: token.scopes };
+    return { organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id, scopes: token.scopes, expiresAt: token.expires_at };
   }
   return null;
 }
