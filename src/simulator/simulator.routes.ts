@@ -9,6 +9,21 @@ import { Deposit, DepositBody } from '../modules/accounts/accounts.schemas.ts';
 import * as accounts from '../modules/accounts/accounts.service.ts';
 import { CardHolder, KycBody } from '../modules/card-holders/card-holders.schemas.ts';
 import * as cardHolders from '../modules/card-holders/card-holders.service.ts';
+import { Card, ReasonBody } from '../modules/cards/cards.schemas.ts';
+import * as cardLifecycle from '../modules/cards/card-lifecycle.service.ts';
+import type { CardAction } from '../modules/cards/card-status.ts';
+import { optionalBody } from '../modules/cards/cards.routes.ts';
+
+/** The network and issuer side of a card's life: [action, method, status code, summary]. */
+const CARD_ACTIONS: Array<[CardAction, 'PATCH' | 'POST', number, string]> = [
+  ['issue', 'PATCH', 202, 'Pass issuance review: pending → active (virtual) or issued (physical)'],
+  ['fail', 'PATCH', 200, 'Fail issuance review: pending → rejected'],
+  ['ship', 'POST', 200, 'Ship a physical card (tracking number; digital while in transit if the program allows)'],
+  ['deliver', 'POST', 200, 'Deliver a shipped physical card'],
+  ['expire', 'POST', 200, 'Expire a card; its available balance returns to the debit account'],
+  ['suspend', 'POST', 200, 'Suspend a card (issuer or risk decision)'],
+  ['reinstate', 'POST', 200, 'Lift a suspension: back to the status before it'],
+];
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
@@ -19,6 +34,15 @@ export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx 
   r.post('/simulator/accounts/:id/deposits', {
     schema: { tags, summary: 'Simulate an incoming bank transfer into an account', params: IdParams, body: DepositBody, response: responses(201, envelope(Deposit), 'Deposit received') },
   }, async (req, reply) => send(reply, 201, 'Deposit received successfully.', await accounts.simulateDeposit(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+
+  for (const [action, method, status, summary] of CARD_ACTIONS) {
+    r.route({
+      method, url: `/simulator/cards/:id/${action}`, preValidation: optionalBody,
+      schema: { tags, summary, params: IdParams, body: ReasonBody, response: responses(status, envelope(Type.Ref(Card)), summary) },
+      handler: async (req, reply) => send(reply, status, `Card ${action} simulated successfully.`,
+        await cardLifecycle.act(ctx, principalOf(req).organizationId, req.params.id, action, { actor: 'simulator', reason: req.body.reason ?? null })),
+    });
+  }
 
   r.post('/simulator/card-holders/:id/kyc', {
     schema: { tags, summary: 'Set a card holder\'s KYC status (the sandbox\'s KYC review)', params: IdParams, body: KycBody, response: responses(200, envelope(Type.Ref(CardHolder)), 'KYC status set') },

@@ -116,6 +116,13 @@ export async function requireDebitable(tx: Queryable, organizationId: string, id
   return row;
 }
 
+/** For other modules: the account a card draws on (any status), locked FOR SHARE until commit. */
+export async function findForCard(tx: Queryable, organizationId: string, id: string) {
+  const row = await repo.findAccount(tx, organizationId, id, 'share');
+  if (!row) throw new Error(`ledger invariant broken: the debit account ${id} of a card is missing`);
+  return row;
+}
+
 export function simulateDeposit(ctx: Ctx, organizationId: string, id: string, body: DepositBody) {
   return ctx.db.transaction(async (tx) => {
     const account = await load(tx, organizationId, id, 'share');

@@ -15,6 +15,8 @@ export interface ProgramRow {
   blocked_nationalities: string[];
   card_validity_years: number;
   hold_ttl_hours: number;
+  issuance_review: boolean;
+  digital_in_transit: boolean;
   default_spend_controls: unknown;
   authorization_webhook: unknown;
   created_at: Date;

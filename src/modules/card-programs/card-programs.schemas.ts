@@ -43,6 +43,8 @@ const editable = {
   blockedNationalities: Type.Array(CountryCode, { maxItems: 250, uniqueItems: true }),
   cardValidityYears: Type.Integer({ minimum: 1, maximum: MAX_CARD_VALIDITY_YEARS }),
   holdTtlHours: Type.Integer({ minimum: 1, maximum: MAX_HOLD_TTL_HOURS }),
+  issuanceReview: Type.Boolean({ description: 'New cards start pending until the simulator issues or fails them.' }),
+  digitalInTransit: Type.Boolean({ description: 'A shipped physical card may be used online (status digital) before activation.' }),
   defaultSpendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
   authorizationWebhook: Type.Union([AuthorizationWebhook, Type.Null()]),
 };
@@ -59,6 +61,8 @@ export const CreateProgramBody = Type.Object({
   blockedNationalities: Type.Optional(editable.blockedNationalities),
   cardValidityYears: Type.Optional(editable.cardValidityYears),
   holdTtlHours: Type.Optional(editable.holdTtlHours),
+  issuanceReview: Type.Optional(editable.issuanceReview),
+  digitalInTransit: Type.Optional(editable.digitalInTransit),
   defaultSpendControls: Type.Optional(editable.defaultSpendControls),
   authorizationWebhook: Type.Optional(editable.authorizationWebhook),
 }, { additionalProperties: false });
@@ -86,6 +90,8 @@ export const Program = Type.Object({
   blockedNationalities: Type.Array(Type.String()),
   cardValidityYears: Type.Integer(),
   holdTtlHours: Type.Integer(),
+  issuanceReview: Type.Boolean(),
+  digitalInTransit: Type.Boolean(),
   defaultSpendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
   authorizationWebhook: Type.Union([AuthorizationWebhook, Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),

@@ -40,6 +40,7 @@ export function present(row: ProgramRow): Program {
     status: row.status, requiresVerifiedCardHolder: row.requires_verified_card_holder,
     allowNameOnlyIssuance: row.allow_name_only_issuance, blockedNationalities: row.blocked_nationalities,
     cardValidityYears: row.card_validity_years, holdTtlHours: row.hold_ttl_hours,
+    issuanceReview: row.issuance_review, digitalInTransit: row.digital_in_transit,
     defaultSpendControls: (row.default_spend_controls ?? null) as Program['defaultSpendControls'],
     authorizationWebhook: (row.authorization_webhook ?? null) as Program['authorizationWebhook'],
     createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
@@ -59,6 +60,7 @@ function newRow(organizationId: string, body: CreateProgramBody, at: Date): Prog
     status: body.status ?? 'active', requires_verified_card_holder: body.requiresVerifiedCardHolder ?? true,
     allow_name_only_issuance: body.allowNameOnlyIssuance ?? false, blocked_nationalities: body.blockedNationalities ?? [],
     card_validity_years: body.cardValidityYears ?? DEFAULT_CARD_VALIDITY_YEARS, hold_ttl_hours: body.holdTtlHours ?? DEFAULT_HOLD_TTL_HOURS,
+    issuance_review: body.issuanceReview ?? false, digital_in_transit: body.digitalInTransit ?? true,
     default_spend_controls: body.defaultSpendControls ?? null, authorization_webhook: withWebhookDefaults(body.authorizationWebhook),
     created_at: at, updated_at: at,
   };
@@ -93,6 +95,13 @@ export async function getProgram(ctx: Ctx, organizationId: string, id: string) {
   return present(row);
 }
 
+/** For other modules: the program row of an existing card (it always exists). */
+export async function findProgramRow(db: Queryable, organizationId: string, id: string) {
+  const row = await repo.findProgram(db, organizationId, id);
+  if (!row) throw new Error(`card program ${id} is missing`);
+  return row;
+}
+
 export async function listPrograms(ctx: Ctx, organizationId: string, query: ListQuery & { status?: string; brand?: string; currency?: string }) {
   const page = await repo.listPrograms(ctx.db, organizationId, { ...query, currency: query.currency?.toUpperCase() });
   return { data: page.rows.map(present), meta: page.meta };
@@ -107,7 +116,8 @@ export function updateProgram(ctx: Ctx, organizationId: string, id: string, body
       name: body.name, card_types: body.cardTypes, status: body.status,
       requires_verified_card_holder: body.requiresVerifiedCardHolder, allow_name_only_issuance: body.allowNameOnlyIssuance,
       blocked_nationalities: body.blockedNationalities, card_validity_years: body.cardValidityYears,
-      hold_ttl_hours: body.holdTtlHours, default_spend_controls: body.defaultSpendControls,
+      hold_ttl_hours: body.holdTtlHours, issuance_review: body.issuanceReview, digital_in_transit: body.digitalInTransit,
+      default_spend_controls: body.defaultSpendControls,
       authorization_webhook: body.authorizationWebhook === undefined ? undefined : withWebhookDefaults(body.authorizationWebhook),
     };
     const changes = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));

@@ -36,6 +36,9 @@ export interface CardRow {
   updated_at: Date;
   activated_at: Date | null;
   cancelled_at: Date | null;
+  replaces_card_id: string | null;
+  replaced_by_card_id: string | null;
+  replacement_reason: string | null;
 }
 
 /** A card with its program name and ledger counters, as every read returns it. */
@@ -69,4 +72,58 @@ export function listCards(db: Queryable, organizationId: string, query: ListQuer
     query,
     publicFilters: { status: query.status, type: query.type, currency: query.currency, cardHolderId: query.cardHolderId, accountId: query.accountId, programId: query.programId },
   });
+}
+
+/** Locks the card row for a status or funds change; the view is read after the lock. */
+export async function lockCard(db: Queryable, organizationId: string, id: string) {
+  const [row] = await db.query<CardRow>('SELECT * FROM cards WHERE organization_id = $1 AND id = $2 FOR UPDATE', [organizationId, id]);
+  return row;
+}
+
+export type CardChanges = Partial<Pick<CardRow, 'status' | 'label' | 'spend_controls' | 'metadata' | 'shipping' | 'activated_at' | 'cancelled_at'>> & {
+  replaced_by_card_id?: string;
+  replacement_reason?: string;
+};
+
+export async function updateCard(db: Queryable, organizationId: string, id: string, changes: CardChanges, at: Date) {
+  const columns = Object.keys(changes) as Array<keyof CardChanges>;
+  await db.query(
+    `UPDATE cards SET ${[...columns.map((c, i) => `${c} = $${i + 3}`), `updated_at = $${columns.length + 3}`].join(', ')}
+      WHERE organization_id = $1 AND id = $2`,
+    [organizationId, id, ...columns.map((c) => (JSON_COLUMNS.has(c) && changes[c] !== null ? JSON.stringify(changes[c]) : changes[c])), at],
+  );
+}
+
+export interface StatusChangeRow {
+  id: string;
+  organization_id: string;
+  card_id: string;
+  action: string;
+  from_status: string;
+  to_status: string;
+  actor: string;
+  reason: string | null;
+  created_at: Date;
+}
+
+export async function insertStatusChange(db: Queryable, row: StatusChangeRow) {
+  await db.query(
+    `INSERT INTO card_status_changes (id, organization_id, card_id, action, from_status, to_status, actor, reason, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [row.id, row.organization_id, row.card_id, row.action, row.from_status, row.to_status, row.actor, row.reason, row.created_at],
+  );
+}
+
+/** The status the card had before it entered `status` most recently. */
+export async function statusBefore(db: Queryable, organizationId: string, cardId: string, status: string) {
+  const [row] = await db.query<{ from_status: string }>(
+    `SELECT from_status FROM card_status_changes WHERE organization_id = $1 AND card_id = $2 AND to_status = $3
+      ORDER BY id DESC LIMIT 1`,
+    [organizationId, cardId, status],
+  );
+  return row?.from_status ?? null;
+}
+
+export function listStatusChanges(db: Queryable, organizationId: string, cardId: string, query: ListQuery) {
+  return paginate<StatusChangeRow>(db, { table: 'card_status_changes', organizationId, filters: { card_id: cardId }, query, publicFilters: {} });
 }

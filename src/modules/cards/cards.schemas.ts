@@ -96,9 +96,43 @@ export const Card = Type.Object({
   spendControls: Nullable(Type.Ref(SpendControls)),
   metadata: Type.Record(Type.String(), Type.String()),
   tokenizations: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+  replacesCardId: Nullable(Type.String()),
+  replacedByCardId: Nullable(Type.String()),
   createdAt: DateTime,
   updatedAt: DateTime,
   activatedAt: Nullable(DateTime),
   cancelledAt: Nullable(DateTime),
 }, { $id: 'Card', description: 'Never carries the PAN, CVV or PIN.' });
 export type Card = Static<typeof Card>;
+
+export const UpdateCardBody = Type.Object({
+  label: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+  spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()])),
+  metadata: Type.Optional(Metadata),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('locked'), Type.Literal('cancelled')], {
+    description: 'locked = freeze, active = unfreeze (or activate an issued/digital card), cancelled = cancel.',
+  })),
+}, { additionalProperties: false, minProperties: 1 });
+export type UpdateCardBody = Static<typeof UpdateCardBody>;
+
+export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: false });
+export const FundsBody = Type.Object({
+  amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units.' }),
+  description: Type.Optional(Type.String({ maxLength: 255 })),
+}, { additionalProperties: false });
+export type FundsBody = Static<typeof FundsBody>;
+export const ReplaceBody = Type.Object({
+  reason: Type.Union(['lost', 'stolen', 'damaged', 'expired'].map((r) => Type.Literal(r))),
+  deliveryAddress: Type.Optional(Type.Ref(DeliveryAddress)),
+}, { additionalProperties: false });
+export type ReplaceBody = Static<typeof ReplaceBody>;
+
+export const StatusChange = Type.Object({
+  id: Type.String(),
+  action: Type.String(),
+  fromStatus: CardStatus,
+  toStatus: CardStatus,
+  actor: Type.Union([Type.Literal('client'), Type.Literal('simulator'), Type.Literal('system')]),
+  reason: Nullable(Type.String()),
+  createdAt: DateTime,
+});

@@ -36,6 +36,7 @@ export function present(row: repo.CardView): Card {
     spendControls: (row.spend_controls ?? null) as Card['spendControls'],
     metadata: (row.metadata ?? {}) as Record<string, string>,
     tokenizations: [],
+    replacesCardId: row.replaces_card_id, replacedByCardId: row.replaced_by_card_id,
     createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
     activatedAt: iso(row.activated_at), cancelledAt: iso(row.cancelled_at),
   };
@@ -88,19 +89,16 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
     const account = await accounts.requireDebitable(tx, organizationId, body.debitAccountId, currency, 'debitAccountId');
     const { holder, firstName, lastName } = await resolveHolder(tx, organizationId, body, program);
     checkPhysicalCard(body, holder);
-    const id = newId('card', now.getTime());
-    const ledgerAccountId = await ledger.openAccount(tx, organizationId, 'card', id, currency, now);
-    const row = await insertWithFreshPan(ctx, tx, {
-      id, organization_id: organizationId, program_id: program.id, card_holder_id: holder?.id ?? null,
-      debit_account_id: account.id, budget_id: null, ledger_account_id: ledgerAccountId, type: body.type,
-      brand: program.brand, currency, status: body.type === 'physical' ? 'issued' : body.status ?? 'active',
-      pin_hash: null, label: body.label ?? null, external_id: body.externalId ?? null,
+    const row = await openCard(ctx, tx, {
+      organization_id: organizationId, program_id: program.id, card_holder_id: holder?.id ?? null,
+      debit_account_id: account.id, budget_id: null, type: body.type,
+      status: program.issuance_review ? 'pending' : body.type === 'physical' ? 'issued' : body.status ?? 'active',
+      label: body.label ?? null, external_id: body.externalId ?? null,
       mobile: body.mobile ?? holder?.phone_number ?? null, first_name: firstName, last_name: lastName,
-      delivery_address: body.deliveryAddress ?? null,
-      shipping: body.type === 'physical' ? { status: 'pending', trackingNumber: null, shippedAt: null, deliveredAt: null } : null,
-      spend_controls: body.spendControls ?? null, metadata: body.metadata ?? {}, user_agent: body.userAgent ?? null,
-      created_at: now, updated_at: now, activated_at: body.type === 'virtual' ? now : null, cancelled_at: null,
-    }, program, now, body.cardPin, holder?.date_of_birth ?? null);
+      delivery_address: body.deliveryAddress ?? null, spend_controls: body.spendControls ?? null,
+      metadata: body.metadata ?? {}, user_agent: body.userAgent ?? null, replaces_card_id: null,
+    }, program, now, { pin: body.cardPin, dateOfBirth: holder?.date_of_birth ?? null });
+    const id = row.id;
     if (amount > 0) {
       await ledger.transfer(tx, {
         organizationId, debitAccountId: account.ledger_account_id, creditAccountId: row.ledger_account_id, amount, currency,
@@ -112,6 +110,23 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
     await recordEvent(tx, { organizationId, type: 'card.created', resourceId: id, data: card, at: now });
     return card;
   });
+}
+
+/** What a caller decides about a new card; the rest (id, PAN, expiry, ledger account, dates) is made here. */
+export type CardFields = Pick<repo.CardRow, 'organization_id' | 'program_id' | 'card_holder_id' | 'debit_account_id' | 'budget_id'
+  | 'type' | 'status' | 'label' | 'external_id' | 'mobile' | 'first_name' | 'last_name' | 'delivery_address'
+  | 'spend_controls' | 'metadata' | 'user_agent' | 'replaces_card_id'>;
+
+/** Opens a card: its ledger account, a fresh PAN and expiry, and the row. No money moves here. */
+export async function openCard(ctx: Ctx, tx: Queryable, fields: CardFields, program: programs.ProgramRow, now: Date, secrets: { pin?: string; dateOfBirth: string | null }) {
+  const id = newId('card', now.getTime());
+  const ledgerAccountId = await ledger.openAccount(tx, fields.organization_id, 'card', id, program.currency, now);
+  return insertWithFreshPan(ctx, tx, {
+    ...fields, id, ledger_account_id: ledgerAccountId, brand: program.brand, currency: program.currency, pin_hash: null,
+    shipping: fields.type === 'physical' ? { status: 'pending', trackingNumber: null, shippedAt: null, deliveredAt: null } : null,
+    created_at: now, updated_at: now, activated_at: fields.status === 'active' ? now : null, cancelled_at: null,
+    replaced_by_card_id: null, replacement_reason: null,
+  }, program, now, secrets.pin, secrets.dateOfBirth);
 }
 
 type NewCard = Omit<repo.CardRow, 'pan_ciphertext' | 'pan_key_id' | 'pan_hash' | 'bin' | 'last_four' | 'expiry_month' | 'expiry_year'>;

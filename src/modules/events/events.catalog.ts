@@ -12,6 +12,7 @@ const cardHolder = { id: 'ch_01jd0000000000000000000000', firstName: 'Jane', las
 const program = { id: 'prg_01jd0000000000000000000000', name: 'Visa USD', brand: 'Visa', currency: 'USD', status: 'active' };
 const card = { id: 'card_01jd0000000000000000000000', status: 'active', type: 'virtual', brand: 'Visa', currency: 'USD', maskedPan: '453201******1234', balance: { available: 100, pending: 0 } };
 const transfer = { id: 'tr_01jd0000000000000000000000', fromAccountId: 'acc_01jd0000000000000000000000', toAccountId: 'acc_01jd0000000000000000000001', amount: 2500, currency: 'USD' };
+const budget = { id: 'bud_01jd0000000000000000000000', accountId: account.id, name: 'Marketing team', currency: 'USD', limit: { amount: 500000, interval: 'monthly' }, status: 'active', spent: 12500, remaining: 487500, period: { start: '2026-01-01T00:00:00.000Z', end: '2026-02-01T00:00:00.000Z' }, closedAt: null };
 
 export const EVENT_CATALOG = {
   'account.created': { resource: 'account', description: 'A funding account was opened.', sample: account },
@@ -26,8 +27,26 @@ export const EVENT_CATALOG = {
   'card_program.created': { resource: 'card_program', description: 'A card program was created.', sample: program },
   'card_program.updated': { resource: 'card_program', description: 'A card program changed.', sample: program },
   'card.created': { resource: 'card', description: 'A card was issued (and funded from its debit account).', sample: card },
+  'card.updated': { resource: 'card', description: 'A card\'s label, spend controls or metadata changed.', sample: card },
+  'card.frozen': { resource: 'card', description: 'The client locked a card.', sample: { ...card, status: 'locked' } },
+  'card.unfrozen': { resource: 'card', description: 'The client unlocked a card.', sample: card },
+  'card.activated': { resource: 'card', description: 'A physical card was activated.', sample: card },
+  'card.cancelled': { resource: 'card', description: 'A card was cancelled; its available balance went back to its debit account.', sample: { ...card, status: 'cancelled' } },
+  'card.issued': { resource: 'card', description: 'A pending card passed issuance review.', sample: card },
+  'card.rejected': { resource: 'card', description: 'A pending card failed issuance review.', sample: { ...card, status: 'rejected' } },
+  'card.shipped': { resource: 'card', description: 'A physical card left for its delivery address.', sample: { ...card, type: 'physical', status: 'digital' } },
+  'card.delivered': { resource: 'card', description: 'A physical card arrived.', sample: { ...card, type: 'physical', status: 'digital' } },
+  'card.expired': { resource: 'card', description: 'A card expired; its available balance went back to its debit account.', sample: { ...card, status: 'expired' } },
+  'card.suspended': { resource: 'card', description: 'The issuer suspended a card.', sample: { ...card, status: 'suspended' } },
+  'card.reinstated': { resource: 'card', description: 'The issuer lifted a suspension.', sample: card },
+  'card.topped_up': { resource: 'card', description: 'Money moved from the debit account to the card.', sample: card },
+  'card.withdrawn': { resource: 'card', description: 'Money moved from the card back to the debit account.', sample: card },
+  'card.replaced': { resource: 'card', description: 'A card was replaced by a new one (lost, stolen, damaged, expired).', sample: { ...card, status: 'cancelled' } },
   'api_key.created': { resource: 'api_key', description: 'An API key was created.', sample: { id: 'key_01jd0000000000000000000000', name: 'server', prefix: 'sk_sbx_AbCd', lastFour: 'wxyz' } },
   'api_key.revoked': { resource: 'api_key', description: 'An API key was revoked.', sample: { id: 'key_01jd0000000000000000000000', name: 'server', revokedAt: '2026-01-01T00:00:00.000Z' } },
+  'budget.created': { resource: 'budget', description: 'A budget was created over a funding account.', sample: budget },
+  'budget.updated': { resource: 'budget', description: 'A budget was renamed or its limit changed.', sample: budget },
+  'budget.closed': { resource: 'budget', description: 'A budget was closed; its cards can no longer spend.', sample: { ...budget, status: 'closed', closedAt: '2026-01-31T12:00:00.000Z' } },
 } satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;
