@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { principalOf } from '../../platform/auth.ts';
+import type { Ctx } from '../../platform/context.ts';
+import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { listQuery } from '../../platform/pagination.ts';
+import * as service from './budgets.service.ts';
+import { Budget, BudgetListQuery, CreateBudgetBody, UpdateBudgetBody } from './budgets.schemas.ts';
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+export async function budgetsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['Budgets'];
+  const BudgetRef = Type.Ref(Budget);
+
+  r.post('/budgets', {
+    schema: { tags, summary: 'Create a budget over a funding account', body: CreateBudgetBody, response: responses(201, envelope(BudgetRef), 'Budget created') },
+  }, async (req, reply) => send(reply, 201, 'Budget created successfully.', await service.createBudget(ctx, principalOf(req).organizationId, req.body)));
+
+  r.get('/budgets', {
+    schema: { tags, summary: 'List budgets with their current figures', querystring: listQuery(BudgetListQuery), response: responses(200, listEnvelope(BudgetRef), 'Budgets') },
+  }, async (req, reply) => {
+    const page = await service.listBudgets(ctx, principalOf(req).organizationId, req.query);
+    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
+  });
+
+  r.get('/budgets/:id', {
+    schema: { tags, summary: 'Get a budget with spent and remaining for the current period', params: IdParams, response: responses(200, envelope(BudgetRef), 'The budget') },
+  }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getBudget(ctx, principalOf(req).organizationId, req.params.id)));
+
+  r.patch('/budgets/:id', {
+    schema: { tags, summary: 'Rename a budget or change its limit', params: IdParams, body: UpdateBudgetBody, response: responses(200, envelope(BudgetRef), 'Budget updated') },
+  }, async (req, reply) => send(reply, 200, 'Budget updated successfully.', await service.updateBudget(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+
+  r.post('/budgets/:id/close', {
+    schema: { tags, summary: 'Close a budget (its cards can no longer spend)', params: IdParams, response: responses(200, envelope(BudgetRef), 'Budget closed') },
+  }, async (req, reply) => send(reply, 200, 'Budget closed successfully.', await service.closeBudget(ctx, principalOf(req).organizationId, req.params.id)));
+}

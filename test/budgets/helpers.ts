@@ -1,0 +1,60 @@
+// Budget fixtures, and the ledger transfers that authorizations will write for budget cards
+// (issue 4), made directly through the ledger service so that the figures can be proved now.
+import assert from 'node:assert/strict';
+import type { Queryable } from '../../src/platform/db.ts';
+import * as ledger from '../../src/modules/ledger/ledger.service.ts';
+import type { Harness } from '../support/api.ts';
+import { issueNameOnlyCard } from '../support/fixtures.ts';
+
+export async function createBudget(api: Harness, accountId: string, overrides: Record<string, unknown> = {}, key?: string) {
+  const res = await api.request('POST', '/budgets', {
+    key,
+    body: { accountId, name: 'Marketing team', currency: 'USD', limit: { amount: 10_000, interval: 'monthly' }, ...overrides },
+  });
+  assert.equal(res.status, 201, res.text);
+  return res.body.data;
+}
+
+/**
+ * A card of `budget`, funded by the budget's account. It is issued as a plain card and then
+ * attached to the budget in SQL, so that these tests prove the budget figures on their own,
+ * whatever state budget-card issuance (cards module) is in.
+ */
+export async function budgetCard(api: Harness, budget: { id: string; accountId: string }, program: { id: string }) {
+  const res = await issueNameOnlyCard(api, { id: budget.accountId }, program, 0);
+  assert.equal(res.status, 201, res.text);
+  await api.app.ctx.db.query('UPDATE cards SET budget_id = $1 WHERE id = $2', [budget.id, res.body.data.id]);
+  return res.body.data as { id: string };
+}
+
+export async function accountLedgerId(api: Harness, accountId: string) {
+  const [row] = await api.app.ctx.db.query<{ ledger_account_id: string }>('SELECT ledger_account_id FROM accounts WHERE id = $1', [accountId]);
+  return row.ledger_account_id;
+}
+
+/** Writes the ledger transfers of a card's spend on its budget's account, as authorizations will. */
+export function cardSpend(api: Harness, card: { id: string }, accountLedger: string, currency = 'USD') {
+  const organizationId = api.organizationId;
+  const run = <T>(fn: (tx: Queryable) => Promise<T>) => api.app.ctx.db.transaction(fn);
+  const settlement = (tx: Queryable, at: Date) => ledger.houseAccount(tx, organizationId, ledger.HOUSE.settlement, currency, at);
+  const move = (code: string, kind: 'single' | 'pending', amount: number, at: string, direction: 'debit' | 'credit' = 'debit') => run(async (tx) => {
+    const house = await settlement(tx, new Date(at));
+    const [debitAccountId, creditAccountId] = direction === 'debit' ? [accountLedger, house] : [house, accountLedger];
+    return ledger.transfer(tx, {
+      organizationId, kind, debitAccountId, creditAccountId, amount, currency, code,
+      referenceType: 'card', referenceId: card.id, at: new Date(at),
+    });
+  });
+  return {
+    /** An authorization hold (pending transfer). */
+    hold: (amount: number, at: string) => move('authorization', 'pending', amount, at),
+    /** A posted authorization (e.g. the part of a capture beyond its hold). */
+    capture: (amount: number, at: string) => move('authorization', 'single', amount, at),
+    forceCapture: (amount: number, at: string) => move('force_capture', 'single', amount, at),
+    refund: (amount: number, at: string) => move('refund', 'single', amount, at, 'credit'),
+    /** Any other transfer of the card on the account (must not count). */
+    other: (code: string, amount: number, at: string) => move(code, 'single', amount, at),
+    resolve: (hold: { id: string }, kind: 'post' | 'void' | 'expire', at: string, amount?: number) =>
+      run((tx) => ledger.resolvePending(tx, organizationId, hold.id, kind, new Date(at), amount)),
+  };
+}
