@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import type { Queryable } from '../../src/platform/db.ts';
 import * as ledger from '../../src/modules/ledger/ledger.service.ts';
 import type { Harness } from '../support/api.ts';
-import { issueNameOnlyCard } from '../support/fixtures.ts';
 
 export async function createBudget(api: Harness, accountId: string, overrides: Record<string, unknown> = {}, key?: string) {
   const res = await api.request('POST', '/budgets', {
@@ -15,15 +14,14 @@ export async function createBudget(api: Harness, accountId: string, overrides: R
   return res.body.data;
 }
 
-/**
- * A card of `budget`, funded by the budget's account. It is issued as a plain card and then
- * attached to the budget in SQL, so that these tests prove the budget figures on their own,
- * whatever state budget-card issuance (cards module) is in.
- */
+/** A card of `budget`, issued through POST /cards with budgetId (it spends from the budget's account). */
 export async function budgetCard(api: Harness, budget: { id: string; accountId: string }, program: { id: string }) {
-  const res = await issueNameOnlyCard(api, { id: budget.accountId }, program, 0);
+  const res = await api.request('POST', '/cards', {
+    body: { budgetId: budget.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id },
+  });
   assert.equal(res.status, 201, res.text);
-  await api.app.ctx.db.query('UPDATE cards SET budget_id = $1 WHERE id = $2', [budget.id, res.body.data.id]);
+  assert.equal(res.body.data.budgetId, budget.id);
+  assert.equal(res.body.data.debitAccountId, budget.accountId);
   return res.body.data as { id: string };
 }
 

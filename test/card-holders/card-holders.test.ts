@@ -20,9 +20,9 @@ describe('creating card holders', () => {
     assert.equal(res.body.statusCode, 201);
     const holder = res.body.data;
     assert.match(holder.id, /^ch_[0-9a-z]{26}$/);
-    const { id, kycStatus, kycReason, documents, createdAt, updatedAt, ...fields } = holder;
+    const { id, kycStatus, kycReason, documents, spendControls, createdAt, updatedAt, ...fields } = holder;
     assert.deepEqual(fields, FULL);
-    assert.deepEqual({ kycStatus, kycReason, documents }, { kycStatus: 'verified', kycReason: null, documents: [] });
+    assert.deepEqual({ kycStatus, kycReason, documents, spendControls }, { kycStatus: 'verified', kycReason: null, documents: [], spendControls: null });
     assert.equal(createdAt, updatedAt);
     assert.deepEqual(await eventTypes(api, id), ['card_holder.created']);
     const event = (await api.request('GET', `/events?resourceId=${id}`)).body.data[0];
@@ -287,5 +287,26 @@ describe('tenancy and idempotency', () => {
     assert.equal(list.body.data.filter((h: any) => h.firstName === 'Idem').length, 1);
     const changed = Buffer.concat([PNG, Buffer.from([0])]);
     expectError(await send(changed), 422, 'idempotency_key_reused');
+  });
+});
+
+describe('spend controls on card holders', () => {
+  test('are stored, validated, changed and cleared through JSON', async () => {
+    const controls = { limits: [{ amount: 10_000, interval: 'monthly' }], blockedCategories: ['7995'], blockedCountries: ['KP'] };
+    const created = await api.request('POST', '/card-holders', { body: { firstName: 'Lim', lastName: 'Its', spendControls: controls } });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.body.data.spendControls, controls);
+    const id = created.body.data.id;
+    for (const spendControls of [{ blockedCategories: ['12345'] }, { limits: [{ amount: -1, interval: 'daily' }] }, { allowedCountries: ['fr'] }, { unknown: true }]) {
+      const bad = await api.request('PATCH', `/card-holders/${id}`, { body: { spendControls } });
+      assert.equal(bad.status, 422, JSON.stringify(spendControls));
+    }
+    const changed = await api.request('PATCH', `/card-holders/${id}`, { body: { spendControls: { allowedCategories: ['5812'] } } });
+    assert.equal(changed.status, 200, changed.text);
+    assert.deepEqual(changed.body.data.spendControls, { allowedCategories: ['5812'] });
+    const event = (await api.request('GET', `/events?resourceId=${id}&type=card_holder.updated`)).body.data[0];
+    assert.deepEqual(event.previousAttributes.spendControls, controls);
+    const cleared = await api.request('PATCH', `/card-holders/${id}`, { body: { spendControls: null } });
+    assert.equal(cleared.body.data.spendControls, null);
   });
 });

@@ -165,7 +165,7 @@ describe('failures leave no card and no debit', () => {
     await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: other.id, typeId: undefined, programName: 'Visa EUR', currency: 'USD' } }), 422, 'currency_mismatch');
     await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: other.id, typeId: 'prg_nope' } }), 422, 'program_not_found');
     await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: 'ch_nope', typeId: undefined, brand: 'Visa' } }), 422, 'card_holder_not_found');
-    await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: other.id, typeId: undefined, brand: 'Visa', budgetId: 'bud_nope' } }), 422, 'budget_not_found');
+    await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: other.id, typeId: undefined, brand: 'Visa', budgetId: 'bud_nope', amount: undefined } }), 422, 'budget_not_found');
     await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: other.id, typeId: undefined, brand: 'Visa', amount: 1.5 } }), 422, 'invalid_amount');
     await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, cardHolderId: other.id, typeId: undefined, brand: 'Visa', amount: -1 } }), 422, 'invalid_amount');
   });
@@ -188,6 +188,29 @@ describe('failures leave no card and no debit', () => {
     assert.equal(theirCardWithMyHolder.status, 422);
     assert.equal(theirCardWithMyHolder.body.error.code, 'card_holder_not_found');
     assert.equal((await balanceOf(api, account.id)).available, 10_000_000);
+  });
+});
+
+describe('budget cards', () => {
+  test('spend from the budget\'s account, have no balance of their own and take no funding', async () => {
+    const account = await createAccount(api);
+    const other = await createAccount(api);
+    const program = await createProgram(api);
+    const budget = (await api.request('POST', '/budgets', { body: { accountId: account.id, name: 'Team', currency: 'USD', limit: { amount: 50_000, interval: 'monthly' } } })).body.data;
+    const base = { budgetId: budget.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id };
+    const ok = await api.request('POST', '/cards', { body: base });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.data.budgetId, budget.id);
+    assert.equal(ok.body.data.debitAccountId, account.id);
+    assert.deepEqual(ok.body.data.balance, { available: 0, pending: 0 });
+    await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, amount: 100 } }), 422, 'budget_card');
+    await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, debitAccountId: other.id } }), 422, 'budget_account_mismatch');
+    await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, currency: 'EUR', typeId: undefined, brand: 'Visa' } }), 422, 'currency_mismatch');
+    const topUp = await api.request('POST', `/cards/${ok.body.data.id}/top-up`, { body: { amount: 100 } });
+    assert.equal(topUp.status, 422);
+    assert.equal(topUp.body.error.code, 'budget_card');
+    await api.request('POST', `/budgets/${budget.id}/close`);
+    await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: base }), 422, 'budget_closed');
   });
 });
 

@@ -46,6 +46,11 @@ const FIXTURES: Record<string, () => Promise<void>> = {
     ids['card-holders'] = holder.body.data.id;
     if (holder.body.data.documents?.length) ids.documents = holder.body.data.documents[0].id;
   },
+  async budgets() {
+    const budget = await api.request('POST', '/budgets', { body: { accountId: ids.accounts, name: 'Owned by A', currency: 'USD', limit: { amount: 1_000, interval: 'monthly' } } });
+    assert.equal(budget.status, 201, budget.text);
+    ids.budgets = budget.body.data.id;
+  },
   // Last: events of everything above exist by now.
   async events() { ids.events = (await api.request('GET', '/events?limit=1')).body.data[0].id; },
 };
@@ -58,6 +63,11 @@ const BODIES: Record<string, () => RequestOptions> = {
   'PATCH /card-holders/:id': () => ({ body: { firstName: 'Hijacked' } }),
   'POST /card-holders/:id/documents': () => ({ form: pngForm('proofOfAddress') }),
   'POST /simulator/card-holders/:id/kyc': () => ({ body: { status: 'rejected', reason: 'hijacked' } }),
+  'PATCH /budgets/:id': () => ({ body: { name: 'Hijacked' } }),
+  'PATCH /cards/:id': () => ({ body: { label: 'Hijacked' } }),
+  'POST /cards/:id/top-up': () => ({ body: { amount: 100 } }),
+  'POST /cards/:id/withdraw': () => ({ body: { amount: 100 } }),
+  'POST /cards/:id/replace': () => ({ body: { reason: 'stolen' } }),
 };
 
 const paramsOf = (url: string) => [...url.matchAll(/\/([^/]+)\/:([A-Za-z]+)/g)].map((m) => ({ segment: m[1], name: m[2] }));
@@ -78,7 +88,7 @@ function optionsFor(route: RouteEntry): RequestOptions {
 async function snapshot() {
   const shots: Record<string, string> = {};
   for (const [segment, id] of Object.entries(ids)) {
-    if (['accounts', 'cards', 'card-programs', 'card-holders', 'events'].includes(segment)) {
+    if (['accounts', 'cards', 'card-programs', 'card-holders', 'events', 'budgets'].includes(segment)) {
       const res = await api.request('GET', `/${segment}/${id}`);
       assert.equal(res.status, 200, `${segment}: ${res.text}`);
       shots[segment] = JSON.stringify(res.body.data);

@@ -16,6 +16,7 @@ export interface CardHolderRow {
   state: string | null;
   postal_code: string | null;
   country: string | null;
+  spend_controls: unknown;
   kyc_status: 'pending' | 'needs_information' | 'verified' | 'rejected';
   kyc_reason: string | null;
   created_at: Date;
@@ -36,7 +37,7 @@ export interface DocumentRow {
 }
 
 const HOLDER_COLUMNS = ['first_name', 'last_name', 'email', 'phone_number', 'date_of_birth', 'nationality', 'address_line1',
-  'address_line2', 'city', 'state', 'postal_code', 'country', 'kyc_status', 'kyc_reason'] as const;
+  'address_line2', 'city', 'state', 'postal_code', 'country', 'kyc_status', 'kyc_reason', 'spend_controls'] as const;
 export type HolderChanges = Partial<Pick<CardHolderRow, (typeof HOLDER_COLUMNS)[number]>>;
 
 const DOCUMENT_COLUMNS = 'id, organization_id, card_holder_id, kind, file_name, content_type, size_bytes, sha256, created_at';
@@ -55,11 +56,11 @@ export async function lockCardHolder(db: Queryable, organizationId: string, id: 
 export async function insertCardHolder(db: Queryable, row: CardHolderRow) {
   await db.query(
     `INSERT INTO card_holders (id, organization_id, first_name, last_name, email, phone_number, date_of_birth, nationality,
-       address_line1, address_line2, city, state, postal_code, country, kyc_status, kyc_reason, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+       address_line1, address_line2, city, state, postal_code, country, kyc_status, kyc_reason, created_at, updated_at, spend_controls)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     [row.id, row.organization_id, row.first_name, row.last_name, row.email, row.phone_number, row.date_of_birth, row.nationality,
       row.address_line1, row.address_line2, row.city, row.state, row.postal_code, row.country, row.kyc_status, row.kyc_reason,
-      row.created_at, row.updated_at],
+      row.created_at, row.updated_at, row.spend_controls == null ? null : JSON.stringify(row.spend_controls)],
   );
 }
 
@@ -69,7 +70,8 @@ export async function updateCardHolder(db: Queryable, organizationId: string, id
   const sets = ['updated_at = $3'];
   for (const column of HOLDER_COLUMNS) {
     if (changes[column] === undefined) continue;
-    params.push(changes[column]);
+    const value = changes[column];
+    params.push(column === 'spend_controls' && value !== null ? JSON.stringify(value) : value);
     sets.push(`${column} = $${params.length}`);
   }
   await db.query(`UPDATE card_holders SET ${sets.join(', ')} WHERE organization_id = $1 AND id = $2`, params);

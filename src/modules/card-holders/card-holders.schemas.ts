@@ -1,4 +1,5 @@
 import { Type, type Static, type TString } from '@sinclair/typebox';
+import { SpendControls } from '../card-programs/card-programs.schemas.ts';
 
 export const KYC_STATUSES = ['pending', 'needs_information', 'verified', 'rejected'] as const;
 export type KycStatus = (typeof KYC_STATUSES)[number];
@@ -53,6 +54,7 @@ export const CreateCardHolderBody = Type.Object({
   state: Type.Optional(fields.state),
   postalCode: Type.Optional(fields.postalCode),
   country: Type.Optional(fields.country),
+  spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()], { description: 'JSON bodies only.' })),
   ...files,
 }, { additionalProperties: false });
 export type CreateCardHolderBody = Static<typeof CreateCardHolderBody>;
@@ -73,6 +75,7 @@ export const UpdateCardHolderBody = Type.Object({
   state: clearable(fields.state),
   postalCode: clearable(fields.postalCode),
   country: clearable(fields.country),
+  spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()], { description: 'JSON bodies only; null clears them.' })),
   ...files,
 }, { additionalProperties: false });
 export type UpdateCardHolderBody = Static<typeof UpdateCardHolderBody>;
@@ -123,6 +126,7 @@ export const CardHolder = Type.Object({
   state: Nullable(Type.String()),
   postalCode: Nullable(Type.String()),
   country: Nullable(Type.String()),
+  spendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
   kycStatus: KycStatusSchema,
   kycReason: Nullable(Type.String({ description: 'Why the status is not verified (missing fields, or the reviewer\'s reason).' })),
   documents: Type.Array(Type.Ref(Document)),

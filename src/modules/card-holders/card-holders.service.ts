@@ -48,6 +48,7 @@ export function present(row: CardHolderRow, documents: repo.DocumentRow[]): Card
     id: row.id, firstName: row.first_name, lastName: row.last_name, email: row.email, phoneNumber: row.phone_number,
     dateOfBirth: row.date_of_birth, nationality: row.nationality, addressLine1: row.address_line1, addressLine2: row.address_line2,
     city: row.city, state: row.state, postalCode: row.postal_code, country: row.country,
+    spendControls: (row.spend_controls ?? null) as CardHolder['spendControls'],
     kycStatus: row.kyc_status, kycReason: row.kyc_reason,
     documents: documents.filter((d) => d.card_holder_id === row.id).map(presentDocument),
     createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
@@ -96,6 +97,7 @@ export function createCardHolder(ctx: Ctx, organizationId: string, body: CreateC
     const kyc = evaluateKyc(fields);
     const row = {
       id, organization_id: organizationId, kyc_status: kyc.status, kyc_reason: kyc.reason, created_at: now, updated_at: now,
+      spend_controls: body.spendControls ?? null,
       ...Object.fromEntries(HOLDER_FIELDS.map((field) => [COLUMNS[field], fields[field] ?? null])),
     } as CardHolderRow;
     await repo.insertCardHolder(tx, row);
@@ -121,7 +123,7 @@ export async function listCardHolders(ctx: Ctx, organizationId: string, query: L
  */
 export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, body: UpdateCardHolderBody, uploads: Upload[]) {
   const fields = textFields(body);
-  if (Object.keys(fields).length === 0 && uploads.length === 0) {
+  if (Object.keys(fields).length === 0 && uploads.length === 0 && body.spendControls === undefined) {
     throw unprocessable('validation_failed', 'Give at least one field to change or one file to add.');
   }
   checkIdentityFields(fields, ctx.clock.now());
@@ -134,6 +136,7 @@ export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, b
     const before = await load(tx, organizationId, id);
     const merged = { ...fieldsOf(locked), ...fields };
     const changes: repo.HolderChanges = Object.fromEntries(Object.entries(fields).map(([field, value]) => [COLUMNS[field as keyof typeof COLUMNS], value]));
+    if (body.spendControls !== undefined) changes.spend_controls = body.spendControls;
     if (locked.kyc_status !== 'rejected' && touchesIdentity(fieldsOf(locked), merged)) {
       const kyc = evaluateKyc(merged);
       Object.assign(changes, { kyc_status: kyc.status, kyc_reason: kyc.reason });

@@ -24,7 +24,7 @@ export type DeliveryAddress = Static<typeof DeliveryAddress>;
 export const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), { maxProperties: MAX_METADATA_KEYS });
 
 export const CreateCardBody = Type.Object({
-  debitAccountId: Id,
+  debitAccountId: Type.Optional({ ...Id, description: 'The funding account; for a budget card, the budget\'s account (may be left out).' }),
   cardHolderId: Type.Optional(Id),
   customerId: Type.Optional({ ...Id, description: 'Alias of cardHolderId.' }),
   firstName: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'Name-only issuance, where the program allows it.' })),

@@ -8,6 +8,7 @@ import { newId } from '../../platform/ids.ts';
 import { normalizeCurrency } from '../../platform/money.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import * as accounts from '../accounts/accounts.service.ts';
+import * as budgets from '../budgets/budgets.service.ts';
 import * as cardHolders from '../card-holders/card-holders.service.ts';
 import * as programs from '../card-programs/card-programs.service.ts';
 import { recordEvent } from '../events/events.service.ts';
@@ -82,16 +83,21 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
   if (body.amount !== undefined && body.initialBalance !== undefined && body.amount !== body.initialBalance) {
     throw unprocessable('invalid_amount', 'amount and initialBalance are aliases; send one.', 'initialBalance');
   }
-  if (body.budgetId) throw unprocessable('budget_not_found', `Budget ${body.budgetId} not found.`, 'budgetId');
+  if (body.budgetId && amount > 0) {
+    throw unprocessable('budget_card', 'A budget card has no balance of its own: leave amount out.', body.amount !== undefined ? 'amount' : 'initialBalance');
+  }
+  if (!body.budgetId && !body.debitAccountId) throw unprocessable('validation_failed', 'debitAccountId is required (or budgetId for a budget card).', 'debitAccountId');
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
     const program = await programs.resolveProgram(tx, organizationId, { typeId: body.typeId, programName: body.programName, brand: body.brand, currency, type: body.type });
-    const account = await accounts.requireDebitable(tx, organizationId, body.debitAccountId, currency, 'debitAccountId');
+    // A budget card spends from the budget's account, within the budget.
+    const budget = body.budgetId ? await budgets.requireBudgetForCard(tx, organizationId, body.budgetId, { currency, debitAccountId: body.debitAccountId }) : null;
+    const account = await accounts.requireDebitable(tx, organizationId, budget?.account_id ?? body.debitAccountId!, currency, 'debitAccountId');
     const { holder, firstName, lastName } = await resolveHolder(tx, organizationId, body, program);
     checkPhysicalCard(body, holder);
     const row = await openCard(ctx, tx, {
       organization_id: organizationId, program_id: program.id, card_holder_id: holder?.id ?? null,
-      debit_account_id: account.id, budget_id: null, type: body.type,
+      debit_account_id: account.id, budget_id: budget?.id ?? null, type: body.type,
       status: program.issuance_review ? 'pending' : body.type === 'physical' ? 'issued' : body.status ?? 'active',
       label: body.label ?? null, external_id: body.externalId ?? null,
       mobile: body.mobile ?? holder?.phone_number ?? null, first_name: firstName, last_name: lastName,
