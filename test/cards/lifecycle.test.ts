@@ -178,3 +178,31 @@ describe('shipping', () => {
     assert.equal(shipped.shipping.status, 'shipped');
   });
 });
+
+describe('holds outliving a cancelled card', () => {
+  test('money released from a hold after cancellation goes back to the debit account', async () => {
+    const { afterHoldReleased } = await import('../../src/modules/cards/card-lifecycle.service.ts');
+    const ledger = await import('../../src/modules/ledger/ledger.service.ts');
+    const start = (await balanceOf(api, account.id)).available;
+    const c = await card('virtual', instant, 1_000);
+    const db = api.app.ctx.db;
+    const [row] = await db.query<{ ledger_account_id: string }>('SELECT ledger_account_id FROM cards WHERE id = $1', [c.id]);
+    const at = new Date();
+    // A hold of 300, as an authorization will place it (issue 4): card → network settlement.
+    const hold = await db.transaction(async (tx) => {
+      const settlement = await ledger.houseAccount(tx, api.organizationId, ledger.HOUSE.settlement, 'USD', at);
+      return ledger.transfer(tx, { organizationId: api.organizationId, kind: 'pending', debitAccountId: row.ledger_account_id, creditAccountId: settlement, amount: 300, currency: 'USD', code: 'authorization', referenceType: 'card', referenceId: c.id, at });
+    });
+    const cancelled = await run('cancel', c.id);
+    assert.deepEqual(cancelled.body.data.balance, { available: 0, pending: 300 });
+    assert.equal((await balanceOf(api, account.id)).available, start - 300, 'the free 700 came back at once');
+    const returned = await db.transaction(async (tx) => {
+      await ledger.resolvePending(tx, api.organizationId, hold.id, 'void', at);
+      return afterHoldReleased(tx, api.organizationId, c.id, at);
+    });
+    assert.equal(returned, 300);
+    assert.equal((await balanceOf(api, account.id)).available, start, 'the released 300 came back too');
+    assert.deepEqual((await api.request('GET', `/cards/${c.id}`)).body.data.balance, { available: 0, pending: 0 });
+    await api.checkLedger();
+  });
+});

@@ -190,3 +190,14 @@ export async function statusHistory(ctx: Ctx, organizationId: string, id: string
     meta: page.meta,
   };
 }
+
+/**
+ * After a hold on a card is released (voided or expired), a cancelled or expired card sends the
+ * freed money back to its debit account, in the caller's transaction. The authorization module
+ * calls this after every release.
+ */
+export async function afterHoldReleased(tx: Queryable, organizationId: string, cardId: string, at: Date) {
+  const card = await lock(tx, organizationId, cardId);
+  if (card.status !== 'cancelled' && card.status !== 'expired') return 0;
+  return sweepBalance(tx, card, await debitAccountLedgerId(tx, card), 'card_balance_return', at);
+}
