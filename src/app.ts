@@ -21,6 +21,9 @@ import { budgetsRoutes } from './modules/budgets/budgets.routes.ts';
 import { cardHoldersRoutes } from './modules/card-holders/card-holders.routes.ts';
 import { cardProgramsRoutes } from './modules/card-programs/card-programs.routes.ts';
 import { cardsRoutes } from './modules/cards/cards.routes.ts';
+import { cardPinsRoutes } from './modules/cards/card-pins.routes.ts';
+import { tokenizationsRoutes } from './modules/tokenizations/tokenizations.routes.ts';
+import { Tokenization } from './modules/tokenizations/tokenizations.schemas.ts';
 import { eventsRoutes } from './modules/events/events.routes.ts';
 import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
 import { bootstrap, resolveCredential } from './modules/organizations/organizations.service.ts';
@@ -34,7 +37,7 @@ import { Event } from './modules/events/events.routes.ts';
 import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
 
 /** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
-const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget];
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -158,6 +161,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(cardHoldersRoutes, { ctx });
   await app.register(cardProgramsRoutes, { ctx });
   await app.register(cardsRoutes, { ctx });
+  await app.register(cardPinsRoutes, { ctx });
+  await app.register(tokenizationsRoutes, { ctx });
   await app.register(budgetsRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });
   await app.register(simulatorRoutes, { ctx });

@@ -90,6 +90,8 @@ export const ERROR_CODES: Record<string, string> = {
   unsupported_file_type: 'An uploaded file is not JPEG, PNG or PDF by its content, or its declared type contradicts its content.',
   card_holder_underage: 'The card holder is younger than 18 (from dateOfBirth).',
   too_many_documents: 'A card holder keeps at most 20 documents.',
+  card_not_usable: 'The card\'s status does not allow this: a cancelled, expired or rejected card takes no PIN, and a card enters a wallet only once issued and before it ends.',
+  too_many_tokenizations: 'A card has at most 20 wallet tokenizations.',
   budget_closed: 'The budget is closed: it cannot change, and no card can be issued against it or spend from it.',
   budget_account_mismatch: 'A budget card is funded by the budget\'s own account: debitAccountId must be the budget\'s accountId.',
 };

@@ -9,6 +9,8 @@ import { Deposit, DepositBody } from '../modules/accounts/accounts.schemas.ts';
 import * as accounts from '../modules/accounts/accounts.service.ts';
 import { CardHolder, KycBody } from '../modules/card-holders/card-holders.schemas.ts';
 import * as cardHolders from '../modules/card-holders/card-holders.service.ts';
+import { CreateTokenizationBody, Tokenization } from '../modules/tokenizations/tokenizations.schemas.ts';
+import * as tokenizations from '../modules/tokenizations/tokenizations.service.ts';
 import { Card, ReasonBody } from '../modules/cards/cards.schemas.ts';
 import * as cardLifecycle from '../modules/cards/card-lifecycle.service.ts';
 import type { CardAction } from '../modules/cards/card-status.ts';
@@ -47,4 +49,8 @@ export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx 
   r.post('/simulator/card-holders/:id/kyc', {
     schema: { tags, summary: 'Set a card holder\'s KYC status (the sandbox\'s KYC review)', params: IdParams, body: KycBody, response: responses(200, envelope(Type.Ref(CardHolder)), 'KYC status set') },
   }, async (req, reply) => send(reply, 200, 'KYC status updated successfully.', await cardHolders.setKycStatus(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+
+  r.post('/simulator/cards/:id/tokenizations', {
+    schema: { tags, summary: 'Enrol a card in a mobile wallet (the wallet provider\'s tokenization)', params: IdParams, body: CreateTokenizationBody, response: responses(201, envelope(Type.Ref(Tokenization)), 'Tokenization created') },
+  }, async (req, reply) => send(reply, 201, 'Tokenization created successfully.', await tokenizations.createTokenization(ctx, principalOf(req).organizationId, req.params.id, req.body)));
 }
