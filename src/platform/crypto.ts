@@ -14,7 +14,7 @@ const SCRYPT_KEY_BYTES = 32;
 const SCRYPT_SALT_BYTES = 16;
 const SCRYPT_COST = 16384;
 
-type Purpose = 'pan-encryption' | 'pan-lookup' | 'cvv' | 'credential-hash' | 'pin';
+type Purpose = 'pan-encryption' | 'pan-lookup' | 'cvv' | 'credential-hash' | 'pin' | 'idempotency';
 
 export interface Vault {
   readonly keyId: string;

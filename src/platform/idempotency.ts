@@ -4,7 +4,8 @@
 //
 // Fingerprint: method, route, path parameters, query string and the parsed body (keys sorted),
 // plus the SHA-256 of each uploaded file. Two bodies that differ only in JSON whitespace or key
-// order are the same request (the fingerprint is over the parsed body, not the raw bytes).
+// order are the same request (the fingerprint is over the parsed body, not the raw bytes). It is an
+// HMAC keyed from the master key, so a stored fingerprint does not reveal a PIN in the body.
 //
 // Scope: the key belongs to the organization (any of its credentials replays it); another
 // organization using the same key executes independently. Authentication runs before a replay.
@@ -63,7 +64,11 @@ function fingerprint(request: FastifyRequest): string {
     request.method, request.routeOptions.url, canonical(request.params), canonical(request.query ?? {}),
     canonical(request.body ?? null), request.uploadDigests,
   ];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  // Keyed: the body may hold a PIN (PUT /cards/:id/pin, cardPin), and a plain hash of four
+  // digits is reversed in 10,000 guesses by anyone who reads the idempotency table.
+  const vault = request.server.ctx?.vault;
+  const text = JSON.stringify(parts);
+  return vault ? vault.hash('idempotency', text) : createHash('sha256').update(text).digest('hex');
 }
 
 function headerCount(request: FastifyRequest): number {

@@ -68,6 +68,8 @@ const BODIES: Record<string, () => RequestOptions> = {
   'POST /cards/:id/top-up': () => ({ body: { amount: 100 } }),
   'POST /cards/:id/withdraw': () => ({ body: { amount: 100 } }),
   'POST /cards/:id/replace': () => ({ body: { reason: 'stolen' } }),
+  'PUT /cards/:id/pin': () => ({ body: { pin: '4826' } }),
+  'POST /simulator/cards/:id/tokenizations': () => ({ body: { walletType: 'apple_pay' } }),
 };
 
 const paramsOf = (url: string) => [...url.matchAll(/\/([^/]+)\/:([A-Za-z]+)/g)].map((m) => ({ segment: m[1], name: m[2] }));

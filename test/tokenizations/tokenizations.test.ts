@@ -207,7 +207,7 @@ describe('tokens follow their card (followCardStatus, as the status machine call
 });
 
 describe('through the card API (once the status machine calls followCardStatus)', () => {
-  test('freeze suspends, unfreeze resumes, cancel terminates; the card shows its tokens', { todo: 'cards status machine: call followCardStatus and listForCards' }, async () => {
+  test('freeze suspends, unfreeze resumes, cancel terminates; the card shows its tokens', async () => {
     const card = await issueCard();
     await created(card.id, { walletType: 'apple_pay' });
     assert.equal((await api.request('POST', `/cards/${card.id}/freeze`)).status, 200);

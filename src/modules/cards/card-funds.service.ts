@@ -6,11 +6,11 @@ import { ApiError, unprocessable } from '../../platform/errors.ts';
 import * as accounts from '../accounts/accounts.service.ts';
 import { recordEvent } from '../events/events.service.ts';
 import * as ledger from '../ledger/ledger.service.ts';
-import { lockCard, viewCard } from './card-lifecycle.service.ts';
+import { lockCard } from './card-lifecycle.service.ts';
 import { TERMINAL } from './card-status.ts';
 import type { CardRow } from './cards.repo.ts';
 import type { FundsBody } from './cards.schemas.ts';
-import { present } from './cards.service.ts';
+import { readCard } from './cards.service.ts';
 
 function assertFundable(card: CardRow) {
   if (TERMINAL.has(card.status)) throw new ApiError(409, 'card_closed', `The card is ${card.status}; its funds are settled.`);
@@ -31,7 +31,7 @@ function move(ctx: Ctx, organizationId: string, cardId: string, body: FundsBody,
       code: direction === 'top_up' ? 'card_top_up' : 'card_withdrawal', referenceType: 'card', referenceId: card.id,
       description: body.description, at: now,
     });
-    const after = present(await viewCard(tx, organizationId, cardId));
+    const after = await readCard(tx, organizationId, cardId);
     await recordEvent(tx, { organizationId, type: direction === 'top_up' ? 'card.topped_up' : 'card.withdrawn', resourceId: cardId, data: after, at: now });
     return after;
   });

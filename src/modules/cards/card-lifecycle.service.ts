@@ -16,7 +16,8 @@ import * as programs from '../card-programs/card-programs.service.ts';
 import { nextStatus, TERMINAL, type Actor, type CardAction } from './card-status.ts';
 import * as repo from './cards.repo.ts';
 import type { CardStatus, ReplaceBody, UpdateCardBody } from './cards.schemas.ts';
-import { openCard, present } from './cards.service.ts';
+import { openCard, readCard } from './cards.service.ts';
+import * as tokenizations from '../tokenizations/tokenizations.service.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 
 const ACTION_EVENTS: Record<CardAction, EventType> = {
@@ -71,6 +72,8 @@ export async function applyAction(ctx: Ctx, tx: Queryable, card: repo.CardRow, a
   if (TERMINAL.has(to)) changes.cancelled_at = to === 'cancelled' ? now : card.cancelled_at;
   if (action === 'ship' || action === 'deliver') changes.shipping = shippingAfter(card, action, now);
   if (Object.keys(changes).length) await repo.updateCard(tx, card.organization_id, card.id, changes, now);
+  // Wallet tokens follow the card: suspended with it, back with it, terminated with it.
+  if (to !== card.status) await tokenizations.followCardStatus(tx, card.organization_id, card.id, to, now);
   await repo.insertStatusChange(tx, {
     id: newId('csc', now.getTime()), organization_id: card.organization_id, card_id: card.id, action,
     from_status: card.status, to_status: to, actor: options.actor ?? 'client', reason: options.reason ?? null, created_at: now,
@@ -79,7 +82,7 @@ export async function applyAction(ctx: Ctx, tx: Queryable, card: repo.CardRow, a
     await sweepBalance(tx, card, await debitAccountLedgerId(tx, card), 'card_balance_return', now);
   }
   if (action === 'activate' && card.replaces_card_id) await completeReplacement(ctx, tx, card, now);
-  const after = present(await view(tx, card.organization_id, card.id));
+  const after = await readCard(tx, card.organization_id, card.id);
   await recordEvent(tx, {
     organizationId: card.organization_id, type: ACTION_EVENTS[action], resourceId: card.id, data: after,
     previousAttributes: to !== card.status ? { status: card.status } : null, at: now,
@@ -128,12 +131,12 @@ export function updateCard(ctx: Ctx, organizationId: string, id: string, body: U
     if (body.label !== undefined) changes.label = body.label;
     if (body.spendControls !== undefined) changes.spend_controls = body.spendControls;
     if (body.metadata !== undefined) changes.metadata = body.metadata;
-    let result = present(await view(tx, organizationId, id));
+    let result = await readCard(tx, organizationId, id);
     if (Object.keys(changes).length) {
       if (TERMINAL.has(card.status)) throw new ApiError(409, 'card_closed', `The card is ${card.status} and cannot change.`);
       const before = result;
       await repo.updateCard(tx, organizationId, id, changes, now);
-      result = present(await view(tx, organizationId, id));
+      result = await readCard(tx, organizationId, id);
       await recordEvent(tx, { organizationId, type: 'card.updated', resourceId: id, data: result, previousAttributes: changedAttributes(before, { ...result, updatedAt: before.updatedAt }), at: now });
     }
     if (body.status && body.status !== card.status) {
@@ -172,9 +175,9 @@ export function replaceCard(ctx: Ctx, organizationId: string, id: string, body: 
       await sweepBalance(tx, old, fresh.ledger_account_id, 'card_replacement_transfer', now);
       await applyAction(ctx, tx, await lock(tx, organizationId, old.id), 'cancel', { actor: 'client', reason: `replaced (${body.reason})` }, now);
     }
-    const card = present(await view(tx, organizationId, fresh.id));
+    const card = await readCard(tx, organizationId, fresh.id);
     await recordEvent(tx, { organizationId, type: 'card.created', resourceId: fresh.id, data: card, at: now });
-    await recordEvent(tx, { organizationId, type: 'card.replaced', resourceId: old.id, data: present(await view(tx, organizationId, old.id)), at: now });
+    await recordEvent(tx, { organizationId, type: 'card.replaced', resourceId: old.id, data: await readCard(tx, organizationId, old.id), at: now });
     return card;
   });
 }

@@ -24,7 +24,7 @@ export const PIN_SESSION_TOKEN_BYTES = 24;
 type PinSource = 'api' | 'hosted_page';
 
 /** `pinses_…` ids, time-ordered like every id (the prefix is not in ids.ts's list yet). */
-const newSessionId = (now: Date) => `pinses_${newId('tok', now.getTime()).slice('tok_'.length)}`;
+const newSessionId = (now: Date) => newId('pinses', now.getTime());
 
 const invalidLink = () => new ApiError(404, 'not_found', 'This PIN link is not valid: it is unknown, already used or expired.');
 

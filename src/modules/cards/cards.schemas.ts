@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Currency } from '../../platform/money.ts';
 import { Brand, CardType, CountryCode, SpendControls } from '../card-programs/card-programs.schemas.ts';
+import { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 
 export const CARD_STATUSES = ['pending', 'issued', 'digital', 'active', 'locked', 'suspended', 'cancelled', 'expired', 'rejected'] as const;
 export const CardStatus = Type.Union(CARD_STATUSES.map((s) => Type.Literal(s)));
@@ -95,7 +96,7 @@ export const Card = Type.Object({
   })),
   spendControls: Nullable(Type.Ref(SpendControls)),
   metadata: Type.Record(Type.String(), Type.String()),
-  tokenizations: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+  tokenizations: Type.Array(Type.Ref(Tokenization)),
   replacesCardId: Nullable(Type.String()),
   replacedByCardId: Nullable(Type.String()),
   createdAt: DateTime,

@@ -13,6 +13,8 @@ import * as cardHolders from '../card-holders/card-holders.service.ts';
 import * as programs from '../card-programs/card-programs.service.ts';
 import { recordEvent } from '../events/events.service.ts';
 import * as ledger from '../ledger/ledger.service.ts';
+import * as tokenizations from '../tokenizations/tokenizations.service.ts';
+import type { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 import { generatePan, maskPan } from './card-numbers.ts';
 import * as repo from './cards.repo.ts';
 import type { Card, CreateCardBody, DeliveryAddress } from './cards.schemas.ts';
@@ -22,7 +24,7 @@ import { hashPin, weakPinReason } from './pin.ts';
 /** Draws before giving up on finding a free PAN in a program (a nearly full BIN range). */
 export const MAX_PAN_ATTEMPTS = 10;
 
-export function present(row: repo.CardView): Card {
+export function present(row: repo.CardView, tokens: Tokenization[] = []): Card {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     id: row.id, status: row.status, type: row.type, brand: row.brand, scheme: row.brand === 'Visa' ? 'VISA' : 'MC',
@@ -36,7 +38,7 @@ export function present(row: repo.CardView): Card {
     shipping: (row.shipping ?? null) as Card['shipping'],
     spendControls: (row.spend_controls ?? null) as Card['spendControls'],
     metadata: (row.metadata ?? {}) as Record<string, string>,
-    tokenizations: [],
+    tokenizations: tokens,
     replacesCardId: row.replaces_card_id, replacedByCardId: row.replaced_by_card_id,
     createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
     activatedAt: iso(row.activated_at), cancelledAt: iso(row.cancelled_at),
@@ -47,6 +49,13 @@ async function load(db: Queryable, organizationId: string, id: string) {
   const row = await repo.findCard(db, organizationId, id);
   if (!row) throw notFound('Card');
   return row;
+}
+
+/** A card as the API shows it, with its wallet tokenizations (a 404 if it is not this org's). */
+export async function readCard(db: Queryable, organizationId: string, id: string): Promise<Card> {
+  const row = await load(db, organizationId, id);
+  const tokens = await tokenizations.listForCards(db, organizationId, [id]);
+  return present(row, tokens.get(id));
 }
 
 /** Who the card is for: a card holder (checked against the program), or a name where allowed. */
@@ -112,7 +121,7 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
         field: body.amount !== undefined ? 'amount' : 'initialBalance',
       });
     }
-    const card = present(await load(tx, organizationId, id));
+    const card = await readCard(tx, organizationId, id);
     await recordEvent(tx, { organizationId, type: 'card.created', resourceId: id, data: card, at: now });
     return card;
   });
@@ -158,12 +167,13 @@ async function insertWithFreshPan(ctx: Ctx, tx: Queryable, card: NewCard, progra
 }
 
 export async function getCard(ctx: Ctx, organizationId: string, id: string) {
-  return present(await load(ctx.db, organizationId, id));
+  return readCard(ctx.db, organizationId, id);
 }
 
 export async function listCards(ctx: Ctx, organizationId: string, query: Parameters<typeof repo.listCards>[2]) {
   const page = await repo.listCards(ctx.db, organizationId, { ...query, currency: query.currency?.toUpperCase() });
-  return { data: page.rows.map(present), meta: page.meta };
+  const tokens = await tokenizations.listForCards(ctx.db, organizationId, page.rows.map((r) => r.id));
+  return { data: page.rows.map((row) => present(row, tokens.get(row.id))), meta: page.meta };
 }
 
 export type CardListQuery = ListQuery & Parameters<typeof repo.listCards>[2];

@@ -23,7 +23,7 @@ const TERMINAL = new Set(['cancelled', 'expired', 'rejected']);
 const LIVE = new Set(['issued', 'digital', 'active']);
 
 /** `wtok_…` ids, time-ordered like every id (the prefix is not in ids.ts's list yet). */
-const newTokenizationId = (now: Date) => `wtok_${newId('tok', now.getTime()).slice('tok_'.length)}`;
+const newTokenizationId = (now: Date) => newId('wtok', now.getTime());
 
 export function present(row: repo.TokenizationRow): Tokenization {
   return {
