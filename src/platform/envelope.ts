@@ -66,6 +66,11 @@ export function responses(status: number, data: TSchema, description: string) {
   return { [status]: { ...data, description }, ...commonErrors };
 }
 
+/** A list answer: the page's items as data and its paging as meta. */
+export function sendPage<T>(reply: FastifyReply, page: { data: T[]; meta: unknown }) {
+  return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
+}
+
 export function send<T>(reply: FastifyReply, statusCode: number, message: string, data: T, meta?: unknown) {
   const body = meta === undefined ? { statusCode, message, data } : { statusCode, message, data, meta };
   return reply.code(statusCode).send(body);

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './accounts.service.ts';
 import { Account, AccountListQuery, BookTransfer, CreateAccountBody, Entry, TransferBody, UpdateAccountBody } from './accounts.schemas.ts';
@@ -21,10 +21,7 @@ export async function accountsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
 
   r.get('/accounts', {
     schema: { tags, summary: 'List accounts', querystring: listQuery(AccountListQuery), response: responses(200, listEnvelope(AccountRef), 'Accounts') },
-  }, async (req, reply) => {
-    const page = await service.listAccounts(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listAccounts(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/accounts/:id', {
     schema: { tags, summary: 'Get an account with its balance', params: IdParams, response: responses(200, envelope(AccountRef), 'The account') },
@@ -40,10 +37,7 @@ export async function accountsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
 
   r.get('/accounts/:id/entries', {
     schema: { tags, summary: 'The account\'s ledger entries', params: IdParams, querystring: listQuery({}), response: responses(200, listEnvelope(Type.Ref(Entry)), 'Entries') },
-  }, async (req, reply) => {
-    const page = await service.listEntries(ctx, principalOf(req).organizationId, req.params.id, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listEntries(ctx, principalOf(req).organizationId, req.params.id, req.query)));
 
   r.post('/transfers', {
     schema: { tags, summary: 'Book transfer between two accounts', body: TransferBody, response: responses(201, envelope(BookTransfer), 'Transfer booked') },

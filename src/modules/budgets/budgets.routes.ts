@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './budgets.service.ts';
 import { Budget, BudgetListQuery, CreateBudgetBody, UpdateBudgetBody } from './budgets.schemas.ts';
@@ -21,10 +21,7 @@ export async function budgetsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
 
   r.get('/budgets', {
     schema: { tags, summary: 'List budgets with their current figures', querystring: listQuery(BudgetListQuery), response: responses(200, listEnvelope(BudgetRef), 'Budgets') },
-  }, async (req, reply) => {
-    const page = await service.listBudgets(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listBudgets(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/budgets/:id', {
     schema: { tags, summary: 'Get a budget with spent and remaining for the current period', params: IdParams, response: responses(200, envelope(BudgetRef), 'The budget') },

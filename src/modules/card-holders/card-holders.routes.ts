@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { ApiError } from '../../platform/errors.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './card-holders.service.ts';
@@ -35,10 +35,7 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
 
   r.get('/card-holders', {
     schema: { tags, summary: 'List card holders', querystring: listQuery(CardHolderListQuery), response: responses(200, listEnvelope(CardHolderRef), 'Card holders') },
-  }, async (req, reply) => {
-    const page = await service.listCardHolders(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listCardHolders(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/card-holders/:id', {
     schema: { tags, summary: 'Get a card holder with its KYC status and documents', params: IdParams, response: responses(200, envelope(CardHolderRef), 'The card holder') },

@@ -141,7 +141,10 @@ export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, b
       const kyc = evaluateKyc(merged);
       Object.assign(changes, { kyc_status: kyc.status, kyc_reason: kyc.reason });
     }
-    await repo.updateCardHolder(tx, organizationId, id, changes, now);
+    // A change to the value a field already has is no change: updatedAt stays, no event.
+    const effective = Object.fromEntries(Object.entries(changes).filter(([column, value]) =>
+      JSON.stringify(value ?? null) !== JSON.stringify(locked[column as keyof CardHolderRow] ?? null)));
+    if (Object.keys(effective).length > 0) await repo.updateCardHolder(tx, organizationId, id, effective, now);
     const after = await load(tx, organizationId, id);
     const changed = changedAttributes(before, { ...after, updatedAt: before.updatedAt });
     if (Object.keys(changed).length > 0) {

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './card-programs.service.ts';
 import { CreateProgramBody, Program, ProgramListQuery, UpdateProgramBody } from './card-programs.schemas.ts';
@@ -17,10 +17,7 @@ export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: C
 
   r.get('/card-programs', {
     schema: { tags, summary: 'List card programs', querystring: listQuery(ProgramListQuery), response: responses(200, listEnvelope(ProgramRef), 'Programs') },
-  }, async (req, reply) => {
-    const page = await service.listPrograms(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listPrograms(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/card-programs/:id', {
     schema: { tags, summary: 'Get a card program', params: IdParams, response: responses(200, envelope(ProgramRef), 'The program') },

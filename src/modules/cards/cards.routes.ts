@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './cards.service.ts';
 import * as lifecycle from './card-lifecycle.service.ts';
@@ -34,10 +34,7 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
 
   r.get('/cards', {
     schema: { tags, summary: 'List cards (masked)', querystring: listQuery(CardListQuery), response: responses(200, listEnvelope(CardRef), 'Cards') },
-  }, async (req, reply) => {
-    const page = await service.listCards(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listCards(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/cards/:id', {
     schema: { tags, summary: 'Get a card (masked)', params: IdParams, response: responses(200, envelope(CardRef), 'The card') },
@@ -72,8 +69,5 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
 
   r.get('/cards/:id/status-history', {
     schema: { tags, summary: 'Every status change of a card: who, why, when', params: IdParams, querystring: listQuery({}), response: responses(200, listEnvelope(StatusChange), 'Status changes') },
-  }, async (req, reply) => {
-    const page = await lifecycle.statusHistory(ctx, principalOf(req).organizationId, req.params.id, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await lifecycle.statusHistory(ctx, principalOf(req).organizationId, req.params.id, req.query)));
 }

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './events.service.ts';
 
@@ -39,10 +39,7 @@ export async function eventsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) 
       querystring: listQuery({ type: Type.Optional(Type.String({ maxLength: 64 })), resourceId: Type.Optional(Type.String({ maxLength: 64 })) }),
       response: responses(200, listEnvelope(Type.Ref(Event)), 'Events'),
     },
-  }, async (req, reply) => {
-    const page = await service.listEvents(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listEvents(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/events/:id', {
     schema: { tags, summary: 'Get an event', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: responses(200, envelope(Type.Ref(Event)), 'The event') },

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './organizations.service.ts';
 import { ApiKey, ApiKeyBody, ApiKeyCreated, IdParams, LoginBody, Me, Session, SignupBody, Token, TokenBody } from './organizations.schemas.ts';
@@ -43,10 +43,7 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   r.get('/api-keys', {
     schema: { ...keys, summary: 'List API keys (prefix and last four only)', querystring: listQuery({}), response: responses(200, listEnvelope(Type.Ref(ApiKey)), 'API keys') },
-  }, async (req, reply) => {
-    const page = await service.listApiKeys(ctx, principalOf(req).organizationId, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listApiKeys(ctx, principalOf(req).organizationId, req.query)));
 
   r.delete('/api-keys/:id', {
     schema: { ...keys, summary: 'Revoke an API key at once', params: IdParams, response: responses(200, envelope(Type.Ref(ApiKey)), 'API key revoked') },

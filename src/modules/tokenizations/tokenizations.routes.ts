@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { listEnvelope, responses, send } from '../../platform/envelope.ts';
+import { listEnvelope, responses, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './tokenizations.service.ts';
 import { Tokenization, TokenizationListQuery } from './tokenizations.schemas.ts';
@@ -18,8 +18,5 @@ export async function tokenizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
       tags: ['Cards'], summary: 'List the card\'s mobile wallet tokenizations', params: IdParams,
       querystring: listQuery(TokenizationListQuery), response: responses(200, listEnvelope(Type.Ref(Tokenization)), 'Tokenizations'),
     },
-  }, async (req, reply) => {
-    const page = await service.listTokenizations(ctx, principalOf(req).organizationId, req.params.id, req.query);
-    return send(reply, 200, 'Data fetched successfully.', page.data, page.meta);
-  });
+  }, async (req, reply) => sendPage(reply, await service.listTokenizations(ctx, principalOf(req).organizationId, req.params.id, req.query)));
 }
