@@ -16,6 +16,8 @@ import { registerOpenApi } from './platform/openapi.ts';
 import { operationsRoutes } from './platform/operations.ts';
 import { registerRateLimit } from './platform/rate-limit.ts';
 import { randomToken } from './platform/crypto.ts';
+import { startJobs, type JobRunner } from './platform/jobs.ts';
+import { JOBS } from './jobs.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
 import { budgetsRoutes } from './modules/budgets/budgets.routes.ts';
 import { cardHoldersRoutes } from './modules/card-holders/card-holders.routes.ts';
@@ -118,7 +120,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize,
     onIdleError: (error) => app.log.warn({ err: error }, 'an idle database connection failed'),
   });
-  app.addHook('onClose', () => db.close());
+  let runner: JobRunner | undefined;
+  // Background jobs stop before the database closes under them.
+  app.addHook('onClose', async () => {
+    await runner?.stop();
+    await db.close();
+  });
   try {
     await migrate(db);
   } catch (error) {
@@ -166,6 +173,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(budgetsRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });
   await app.register(simulatorRoutes, { ctx });
+
+  if (config.workers) runner = startJobs(ctx, JOBS, app.log);
 
   const boot = await bootstrap(ctx);
   options.onBootstrap?.(boot);

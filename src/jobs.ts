@@ -1,0 +1,5 @@
+// Every background job of the platform, in one list: the API process runs them when
+// PAYGEN_WORKERS=true, and `npm run worker` runs them without the HTTP API. Modules add theirs here.
+import type { Job } from './platform/jobs.ts';
+
+export const JOBS: Job[] = [];
