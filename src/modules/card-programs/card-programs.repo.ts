@@ -19,6 +19,9 @@ export interface ProgramRow {
   digital_in_transit: boolean;
   default_spend_controls: unknown;
   authorization_webhook: unknown;
+  /** The decision webhook's signing secret, sealed by the vault; null without a webhook. */
+  authorization_webhook_secret_ciphertext: string | null;
+  authorization_webhook_secret_key_id: string | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -30,4 +30,12 @@ export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: C
   r.patch('/card-programs/:id', {
     schema: { tags, summary: 'Update a card program', params: IdParams, body: UpdateProgramBody, response: responses(200, envelope(ProgramRef), 'Program updated') },
   }, async (req, reply) => send(reply, 200, 'Card program updated successfully.', await service.updateProgram(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+
+  r.post('/card-programs/:id/rotate-webhook-secret', {
+    schema: {
+      tags, summary: 'Rotate the decision webhook signing secret',
+      description: 'Generates a new whsec_… secret for the program\'s authorization webhook and shows it once; the old secret stops working at once. 404 when the program has no webhook.',
+      params: IdParams, response: responses(200, envelope(ProgramRef), 'The program, with the new secret in authorizationWebhook.secret'),
+    },
+  }, async (req, reply) => send(reply, 200, 'Webhook secret rotated successfully.', await service.rotateWebhookSecret(ctx, principalOf(req).organizationId, req.params.id)));
 }

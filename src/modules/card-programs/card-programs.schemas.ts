@@ -34,6 +34,21 @@ const AuthorizationWebhook = Type.Object({
   fallback: Type.Optional(Type.Union([Type.Literal('approve'), Type.Literal('decline')], { description: 'Default decline.' })),
 }, { additionalProperties: false });
 
+/**
+ * The webhook as a program shows it. Paygen signs every authorization.request with `secret`
+ * (Standard Webhooks); the secret appears only in the answer to the request that made it (the
+ * create or update that set the webhook, or rotate-webhook-secret), never in reads or events.
+ */
+const ProgramAuthorizationWebhook = Type.Object({
+  url: Type.String(),
+  timeoutMs: Type.Integer(),
+  fallback: Type.Union([Type.Literal('approve'), Type.Literal('decline')]),
+  secret: Type.Optional(Type.String({
+    description: 'whsec_… signing secret; shown only once, in the answer to the request that generated it.',
+    examples: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  })),
+});
+
 const editable = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   cardTypes: Type.Array(CardType, { minItems: 1, maxItems: 2, uniqueItems: true }),
@@ -93,7 +108,7 @@ export const Program = Type.Object({
   issuanceReview: Type.Boolean(),
   digitalInTransit: Type.Boolean(),
   defaultSpendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
-  authorizationWebhook: Type.Union([AuthorizationWebhook, Type.Null()]),
+  authorizationWebhook: Type.Union([ProgramAuthorizationWebhook, Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 }, { $id: 'CardProgram' });

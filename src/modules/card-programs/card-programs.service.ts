@@ -1,10 +1,12 @@
 // Card programs: the BIN, brand, currency and rules that cards are issued under. Every new
 // organization gets active Visa and Mastercard programs in USD and EUR, so the quickstart needs
 // no typeId.
+import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
 import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
+import { checkOutboundUrl, OutboundError } from '../../platform/outbound-http.ts';
 import { normalizeCurrency } from '../../platform/money.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import { changedAttributes, recordEvent } from '../events/events.service.ts';
@@ -14,6 +16,9 @@ import {
 } from './card-programs.schemas.ts';
 
 export type ProgramRow = repo.ProgramRow;
+
+/** Bytes of randomness in a decision webhook signing secret (Standard Webhooks allows 24–64). */
+const WEBHOOK_SECRET_BYTES = 32;
 
 const DEFAULT_PROGRAMS: Array<{ name: string; brand: 'Visa' | 'Mastercard'; bin: string; currency: string }> = [
   { name: 'Visa USD', brand: 'Visa', bin: '45320100', currency: 'USD' },
@@ -62,8 +67,50 @@ function newRow(organizationId: string, body: CreateProgramBody, at: Date): Prog
     card_validity_years: body.cardValidityYears ?? DEFAULT_CARD_VALIDITY_YEARS, hold_ttl_hours: body.holdTtlHours ?? DEFAULT_HOLD_TTL_HOURS,
     issuance_review: body.issuanceReview ?? false, digital_in_transit: body.digitalInTransit ?? true,
     default_spend_controls: body.defaultSpendControls ?? null, authorization_webhook: withWebhookDefaults(body.authorizationWebhook),
+    authorization_webhook_secret_ciphertext: null, authorization_webhook_secret_key_id: null,
     created_at: at, updated_at: at,
   };
+}
+
+// The decision webhook's signing secret. Paygen must read it back to sign, so it is sealed by the
+// vault rather than hashed. It is generated when a webhook is first set, kept while the webhook
+// stays set (a new URL or timeout keeps it), dropped when the webhook is removed, and replaced by
+// rotate-webhook-secret. Only the answer to the request that generated it shows it.
+
+function newWebhookSecret() {
+  return `whsec_${randomBytes(WEBHOOK_SECRET_BYTES).toString('base64')}`;
+}
+
+function sealedSecretColumns(ctx: Ctx, secret: string | null) {
+  return {
+    authorization_webhook_secret_ciphertext: secret === null ? null : ctx.vault.seal(secret),
+    authorization_webhook_secret_key_id: secret === null ? null : ctx.vault.keyId,
+  };
+}
+
+function withSecret(program: Program, secret: string | null): Program {
+  if (secret === null || !program.authorizationWebhook) return program;
+  return { ...program, authorizationWebhook: { ...program.authorizationWebhook, secret } };
+}
+
+/**
+ * Refuses a decision webhook URL that could never be called: not http(s), with credentials, or a
+ * private IP literal when private targets are not allowed. Host names are checked at call time,
+ * on the addresses they resolve to then.
+ */
+function checkWebhookUrl(ctx: Ctx, hook: CreateProgramBody['authorizationWebhook']) {
+  if (!hook) return;
+  try {
+    checkOutboundUrl(hook.url, ctx.config.webhookAllowPrivate);
+  } catch (error) {
+    if (!(error instanceof OutboundError)) throw error;
+    throw unprocessable(error.kind === 'refused_address' ? 'webhook_url_not_allowed' : 'invalid_webhook_url', error.message, 'authorizationWebhook.url');
+  }
+}
+
+/** The plain signing secret of a program's decision webhook, or null when it has none. */
+export function authorizationWebhookSecret(ctx: Ctx, row: ProgramRow): string | null {
+  return row.authorization_webhook_secret_ciphertext ? ctx.vault.open(row.authorization_webhook_secret_ciphertext) : null;
 }
 
 async function insert(tx: Queryable, row: ProgramRow, at: Date) {
@@ -83,9 +130,12 @@ export async function createDefaultPrograms(tx: Queryable, organizationId: strin
 }
 
 export function createProgram(ctx: Ctx, organizationId: string, body: CreateProgramBody) {
-  return ctx.db.transaction((tx) => {
+  return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
-    return insert(tx, newRow(organizationId, body, now), now);
+    checkWebhookUrl(ctx, body.authorizationWebhook);
+    const row = newRow(organizationId, body, now);
+    const secret = row.authorization_webhook ? newWebhookSecret() : null;
+    return withSecret(await insert(tx, { ...row, ...sealedSecretColumns(ctx, secret) }, now), secret);
   });
 }
 
@@ -112,6 +162,7 @@ export function updateProgram(ctx: Ctx, organizationId: string, id: string, body
     const now = ctx.clock.now();
     const before = await repo.lockProgram(tx, organizationId, id);
     if (!before) throw notFound('Card program');
+    checkWebhookUrl(ctx, body.authorizationWebhook);
     const columns: Record<string, unknown> = {
       name: body.name, card_types: body.cardTypes, status: body.status,
       requires_verified_card_holder: body.requiresVerifiedCardHolder, allow_name_only_issuance: body.allowNameOnlyIssuance,
@@ -120,6 +171,9 @@ export function updateProgram(ctx: Ctx, organizationId: string, id: string, body
       default_spend_controls: body.defaultSpendControls,
       authorization_webhook: body.authorizationWebhook === undefined ? undefined : withWebhookDefaults(body.authorizationWebhook),
     };
+    // A webhook set where there was none gets a new secret; removing the webhook drops it.
+    const secret = body.authorizationWebhook && !before.authorization_webhook_secret_ciphertext ? newWebhookSecret() : null;
+    if (secret !== null || body.authorizationWebhook === null) Object.assign(columns, sealedSecretColumns(ctx, secret));
     const changes = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined));
     const after = await repo.updateProgram(tx, organizationId, id, { ...changes, updated_at: now } as Partial<ProgramRow>);
     if (!after) throw new ApiError(409, 'program_name_taken', `A program named "${body.name}" already exists.`, [{ field: 'name', message: 'already exists' }]);
@@ -128,7 +182,23 @@ export function updateProgram(ctx: Ctx, organizationId: string, id: string, body
       organizationId, type: 'card_program.updated', resourceId: id, data: updated,
       previousAttributes: changedAttributes(old, { ...updated, updatedAt: old.updatedAt }), at: now,
     });
-    return updated;
+    return withSecret(updated, secret);
+  });
+}
+
+/** A new signing secret for the decision webhook; the old one stops working at once. */
+export function rotateWebhookSecret(ctx: Ctx, organizationId: string, id: string) {
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const before = await repo.lockProgram(tx, organizationId, id);
+    if (!before) throw notFound('Card program');
+    if (!before.authorization_webhook) throw notFound('Authorization webhook');
+    const secret = newWebhookSecret();
+    const after = await repo.updateProgram(tx, organizationId, id, { ...sealedSecretColumns(ctx, secret), updated_at: now });
+    if (!after) throw new Error(`card program ${id} vanished under its lock`);
+    const [old, updated] = [present(before), present(after)];
+    await recordEvent(tx, { organizationId, type: 'card_program.updated', resourceId: id, data: updated, previousAttributes: changedAttributes(old, updated), at: now });
+    return withSecret(updated, secret);
   });
 }
 
