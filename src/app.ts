@@ -27,9 +27,17 @@ import { cardPinsRoutes } from './modules/cards/card-pins.routes.ts';
 import { tokenizationsRoutes } from './modules/tokenizations/tokenizations.routes.ts';
 import { Tokenization } from './modules/tokenizations/tokenizations.schemas.ts';
 import { eventsRoutes } from './modules/events/events.routes.ts';
+import { eventDeliveriesRoutes } from './modules/webhooks/event-deliveries.routes.ts';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { Delivery as WebhookDelivery, Webhook } from './modules/webhooks/webhooks.schemas.ts';
 import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
 import { bootstrap, resolveCredential } from './modules/organizations/organizations.service.ts';
 import { simulatorRoutes } from './simulator/simulator.routes.ts';
+import { networkRoutes } from './simulator/network.routes.ts';
+import { authorizationsRoutes } from './modules/authorizations/authorizations.routes.ts';
+import { transactionsRoutes } from './modules/transactions/transactions.routes.ts';
+import { Authorization, Merchant } from './modules/authorizations/authorizations.schemas.ts';
+import { Transaction } from './modules/transactions/transactions.schemas.ts';
 import { Account, Entry } from './modules/accounts/accounts.schemas.ts';
 import { Budget } from './modules/budgets/budgets.schemas.ts';
 import { Program, SpendControls } from './modules/card-programs/card-programs.schemas.ts';
@@ -39,7 +47,7 @@ import { Event } from './modules/events/events.routes.ts';
 import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
 
 /** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
-const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization];
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization, Merchant, Authorization, Transaction, Webhook, WebhookDelivery];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -133,7 +141,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     throw error;
   }
   const masterKey = loadMasterKey(
-    { masterKey: config.masterKey, dataDir: config.dataDir, persistent: !config.databaseUrl },
+    { masterKey: config.masterKey, dataDir: config.dataDir, persistent: config.databaseUrl !== 'memory://' },
     (message) => app.log.warn(message),
   );
   const ctx: Ctx = { db, vault: createVault(masterKey), clock: options.clock ?? systemClock, config };
@@ -172,7 +180,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(tokenizationsRoutes, { ctx });
   await app.register(budgetsRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });
+  await app.register(eventDeliveriesRoutes, { ctx });
+  await app.register(webhooksRoutes, { ctx });
   await app.register(simulatorRoutes, { ctx });
+  await app.register(networkRoutes, { ctx });
+  await app.register(authorizationsRoutes, { ctx });
+  await app.register(transactionsRoutes, { ctx });
 
   if (config.workers) runner = startJobs(ctx, JOBS, app.log);
 

@@ -38,6 +38,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 export const testDatabaseUrl = () => process.env.PAYGEN_TEST_DATABASE_URL || 'memory://';
 export const onPostgres = () => testDatabaseUrl().startsWith('postgres');
 
@@ -68,7 +69,9 @@ export async function startHarness(options: { config?: Partial<Config> } & Omit<
   const app = await buildApp({
     logger: false,
     ...options,
-    config: { databaseUrl: testDatabaseUrl(), sandboxApiKey: `sk_boot_${randomBytes(12).toString('hex')}`, ...options.config },
+    // One master key for every test app, as every process of one deployment shares it: a key or a
+    // PAN made by one app is readable by another on the same PostgreSQL.
+    config: { databaseUrl: testDatabaseUrl(), sandboxApiKey: `sk_boot_${randomBytes(12).toString('hex')}`, masterKey: TEST_MASTER_KEY, ...options.config },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
