@@ -1,5 +1,6 @@
 // Every background job of the platform, in one list: the API process runs them when
 // PAYGEN_WORKERS=true, and `npm run worker` runs them without the HTTP API. Modules add theirs here.
 import type { Job } from './platform/jobs.ts';
+import { expiryJob } from './modules/authorizations/expiry.job.ts';
 
-export const JOBS: Job[] = [];
+export const JOBS: Job[] = [expiryJob];

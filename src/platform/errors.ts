@@ -93,6 +93,12 @@ export const ERROR_CODES: Record<string, string> = {
   card_not_usable: 'The card\'s status does not allow this: a cancelled, expired or rejected card takes no PIN, and a card enters a wallet only once issued and before it ends.',
   too_many_tokenizations: 'A card has at most 20 wallet tokenizations.',
   budget_closed: 'The budget is closed: it cannot change, and no card can be issued against it or spend from it.',
+  authorization_not_pending: 'The authorization is no longer pending (captured, reversed, expired or declined): it cannot be incremented, reversed or expired.',
+  authorization_not_capturable: 'Only a pending or expired authorization can be captured; a closed, reversed or declined one cannot.',
+  amount_exceeds_hold: 'A reversal cannot release more than the authorization holds.',
+  too_many_steps: 'An authorization keeps at most 100 history entries.',
+  transaction_not_refundable: 'transactionId must be a capture or force capture of the same card.',
+  refund_exceeds_transaction: 'The refunds of a transaction cannot total more than its amount.',
   budget_account_mismatch: 'A budget card is funded by the budget\'s own account: debitAccountId must be the budget\'s accountId.',
 };
 

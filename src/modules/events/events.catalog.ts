@@ -14,6 +14,10 @@ const card = { id: 'card_01jd0000000000000000000000', status: 'active', type: 'v
 const transfer = { id: 'tr_01jd0000000000000000000000', fromAccountId: 'acc_01jd0000000000000000000000', toAccountId: 'acc_01jd0000000000000000000001', amount: 2500, currency: 'USD' };
 const budget = { id: 'bud_01jd0000000000000000000000', accountId: account.id, name: 'Marketing team', currency: 'USD', limit: { amount: 500000, interval: 'monthly' }, status: 'active', spent: 12500, remaining: 487500, period: { start: '2026-01-01T00:00:00.000Z', end: '2026-02-01T00:00:00.000Z' }, closedAt: null };
 
+const merchant = { name: 'Blue Bottle Coffee', mcc: '5812', city: 'San Francisco', country: 'US', id: 'mch_12345' };
+const authorization = { id: 'auth_01jd0000000000000000000000', cardId: card.id, status: 'pending', approved: true, declineReason: null, requestedAmount: 1250, approvedAmount: 1250, heldAmount: 1250, capturedAmount: 0, currency: 'USD', merchant, entryMode: 'contactless', decisionSource: 'rules', decisionLatencyMs: null, history: [{ kind: 'authorization', amount: 1250, approved: true, reason: null, at: '2026-01-01T00:00:00.000Z' }], networkId: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-08T00:00:00.000Z' };
+const cardTransaction = { id: 'txn_01jd0000000000000000000000', type: 'capture', cardId: card.id, authorizationId: authorization.id, relatedTransactionId: null, amount: 1250, refundedAmount: 0, receivableAmount: 0, currency: 'USD', merchant, createdAt: '2026-01-01T00:00:00.000Z' };
+
 export const EVENT_CATALOG = {
   'account.created': { resource: 'account', description: 'A funding account was opened.', sample: account },
   'account.updated': { resource: 'account', description: 'An account was renamed, frozen or unfrozen.', sample: account },
@@ -50,6 +54,12 @@ export const EVENT_CATALOG = {
   'budget.created': { resource: 'budget', description: 'A budget was created over a funding account.', sample: budget },
   'budget.updated': { resource: 'budget', description: 'A budget was renamed or its limit changed.', sample: budget },
   'budget.closed': { resource: 'budget', description: 'A budget was closed; its cards can no longer spend.', sample: { ...budget, status: 'closed', closedAt: '2026-01-31T12:00:00.000Z' } },
+  'authorization.created': { resource: 'authorization', description: 'The network asked to authorize a card payment: approved (with a hold) or declined (approved false, declineReason).', sample: authorization },
+  'authorization.incremented': { resource: 'authorization', description: 'An incremental authorization was approved (more held) or declined (see the last history entry).', sample: { ...authorization, approvedAmount: 1750, heldAmount: 1750 } },
+  'authorization.captured': { resource: 'authorization', description: 'An authorization was captured (less, equal or more than held) and closed.', sample: { ...authorization, status: 'closed', heldAmount: 0, capturedAmount: 1250 } },
+  'authorization.reversed': { resource: 'authorization', description: 'All or part of an authorization\'s hold was released.', sample: { ...authorization, status: 'reversed', heldAmount: 0 } },
+  'authorization.expired': { resource: 'authorization', description: 'An authorization\'s hold expired (holdTtlHours) and was released.', sample: { ...authorization, status: 'expired', heldAmount: 0 } },
+  'transaction.created': { resource: 'transaction', description: 'A capture, refund or force capture cleared.', sample: cardTransaction },
 } satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;

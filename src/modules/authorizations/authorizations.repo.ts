@@ -1,0 +1,142 @@
+// Parameterized SQL of authorizations. Every step locks the authorization row FOR UPDATE before it
+// touches the holds listed on it, so a hold is resolved by exactly one step.
+import type { Queryable } from '../../platform/db.ts';
+import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import type { HistoryEntry, Merchant } from './authorizations.schemas.ts';
+
+/** An open hold of an authorization: the pending ledger transfer and its amount. */
+export interface OpenHold {
+  id: string;
+  amount: number;
+}
+
+export interface AuthorizationRow {
+  id: string;
+  organization_id: string;
+  card_id: string;
+  card_holder_id: string | null;
+  status: 'pending' | 'closed' | 'reversed' | 'expired' | 'declined';
+  approved: boolean;
+  decline_reason: string | null;
+  requested_amount: number;
+  approved_amount: number;
+  held_amount: number;
+  captured_amount: number;
+  currency: string;
+  merchant: Merchant;
+  entry_mode: 'ecommerce' | 'contactless' | 'chip' | 'swipe';
+  partial_approval_supported: boolean;
+  decision_source: 'rules' | 'webhook' | 'webhook_timeout' | 'webhook_error';
+  decision_latency_ms: number | null;
+  network_id: string | null;
+  hold_ids: OpenHold[];
+  history: HistoryEntry[];
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date | null;
+}
+
+const COLUMNS: Array<keyof AuthorizationRow> = [
+  'id', 'organization_id', 'card_id', 'card_holder_id', 'status', 'approved', 'decline_reason', 'requested_amount',
+  'approved_amount', 'held_amount', 'captured_amount', 'currency', 'merchant', 'entry_mode', 'partial_approval_supported',
+  'decision_source', 'decision_latency_ms', 'network_id', 'hold_ids', 'history', 'created_at', 'updated_at', 'expires_at',
+];
+const JSON_COLUMNS = new Set<keyof AuthorizationRow>(['merchant', 'hold_ids', 'history']);
+
+/**
+ * Inserts the authorization; with a network id already stored for the organization nothing is
+ * inserted and undefined comes back (the caller answers with the stored one).
+ */
+export async function insertAuthorization(db: Queryable, row: AuthorizationRow) {
+  const [inserted] = await db.query<AuthorizationRow>(
+    `INSERT INTO authorizations (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+     ON CONFLICT (organization_id, network_id) WHERE network_id IS NOT NULL DO NOTHING RETURNING *`,
+    COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? JSON.stringify(row[c]) : row[c])),
+  );
+  return inserted;
+}
+
+export async function findAuthorization(db: Queryable, organizationId: string, id: string, lock = false) {
+  const [row] = await db.query<AuthorizationRow>(
+    `SELECT * FROM authorizations WHERE organization_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+    [organizationId, id],
+  );
+  return row;
+}
+
+export async function findByNetworkId(db: Queryable, organizationId: string, networkId: string) {
+  const [row] = await db.query<AuthorizationRow>(
+    'SELECT * FROM authorizations WHERE organization_id = $1 AND network_id = $2',
+    [organizationId, networkId],
+  );
+  return row;
+}
+
+export interface AuthorizationChanges {
+  status?: AuthorizationRow['status'];
+  approved_amount?: number;
+  held_amount?: number;
+  captured_amount?: number;
+  hold_ids?: OpenHold[];
+}
+
+/** Applies one step: new figures, open holds, and one more history entry. */
+export async function updateAuthorization(db: Queryable, organizationId: string, id: string, changes: AuthorizationChanges, entry: HistoryEntry, at: Date) {
+  const [row] = await db.query<AuthorizationRow>(
+    `UPDATE authorizations SET status = COALESCE($3, status), approved_amount = COALESCE($4::bigint, approved_amount),
+            held_amount = COALESCE($5::bigint, held_amount), captured_amount = COALESCE($6::bigint, captured_amount),
+            hold_ids = COALESCE($7::jsonb, hold_ids), history = history || $8::jsonb, updated_at = $9
+      WHERE organization_id = $1 AND id = $2 RETURNING *`,
+    [organizationId, id, changes.status ?? null, changes.approved_amount ?? null, changes.held_amount ?? null,
+      changes.captured_amount ?? null, changes.hold_ids ? JSON.stringify(changes.hold_ids) : null, JSON.stringify([entry]), at],
+  );
+  return row;
+}
+
+export function listAuthorizations(db: Queryable, organizationId: string, query: ListQuery & { cardId?: string; status?: string }) {
+  return paginate<AuthorizationRow>(db, {
+    table: 'authorizations',
+    organizationId,
+    filters: { card_id: query.cardId, status: query.status },
+    query,
+    publicFilters: { cardId: query.cardId, status: query.status },
+  });
+}
+
+/**
+ * Approved spend of one card (or of every card of one card holder) between `from` and `to`: holds
+ * still open at their held amount, captures at their captured amount, plus force captures.
+ */
+export async function spendBetween(db: Queryable, organizationId: string, scope: { cardId: string } | { cardHolderId: string }, from: Date, to: Date) {
+  const [column, value] = 'cardId' in scope ? ['card_id', scope.cardId] : ['card_holder_id', scope.cardHolderId];
+  const [row] = await db.query<{ spent: number }>(
+    `SELECT (COALESCE((SELECT SUM(held_amount + captured_amount) FROM authorizations
+                        WHERE organization_id = $1 AND ${column} = $2 AND approved AND created_at >= $3 AND created_at <= $4), 0)
+           + COALESCE((SELECT SUM(amount) FROM transactions
+                        WHERE organization_id = $1 AND ${column} = $2 AND type = 'force_capture' AND created_at >= $3 AND created_at <= $4), 0))::bigint AS spent`,
+    [organizationId, value, from, to],
+  );
+  return row.spent;
+}
+
+/**
+ * Claims open authorizations past their expiry for the sweeper. SKIP LOCKED passes over rows a
+ * capture, reversal or another sweeper holds, so two workers never claim the same one; the claim
+ * lasts until the caller's transaction ends.
+ */
+export function claimExpired(db: Queryable, now: Date, limit: number) {
+  return db.query<AuthorizationRow>(
+    `SELECT * FROM authorizations WHERE status = 'pending' AND expires_at <= $1
+      ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit],
+  );
+}
+
+/** A savepoint lets a forced capture try the guarded debit and fall back without aborting. */
+export async function savepoint(db: Queryable, name: string) {
+  await db.query(`SAVEPOINT ${name}`);
+}
+
+export async function rollbackTo(db: Queryable, name: string) {
+  await db.query(`ROLLBACK TO SAVEPOINT ${name}`);
+}

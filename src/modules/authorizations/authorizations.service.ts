@@ -1,0 +1,194 @@
+// Authorizations (the simulated card network): the decision and the hold. The rules run first on
+// plain reads (card status, expiry, currency, spend controls, funds), then the program's decision
+// webhook, outside any transaction; then ONE short transaction locks the card, re-checks what can
+// have changed meanwhile (status, limits, budget, funds), places the hold, stores the
+// authorization and records its event. Declines are data: a 201 with approved false and no hold.
+import type { Ctx } from '../../platform/context.ts';
+import type { Queryable } from '../../platform/db.ts';
+import { ApiError, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import type { ListQuery } from '../../platform/pagination.ts';
+import * as budgets from '../budgets/budgets.service.ts';
+import * as cardHolders from '../card-holders/card-holders.service.ts';
+import * as programs from '../card-programs/card-programs.service.ts';
+import { lockCard, viewCard } from '../cards/card-lifecycle.service.ts';
+import type { CardRow } from '../cards/cards.repo.ts';
+import { recordEvent } from '../events/events.service.ts';
+import * as ledger from '../ledger/ledger.service.ts';
+import type { Authorization, CreateAuthorizationBody, DeclineReason } from './authorizations.schemas.ts';
+import * as repo from './authorizations.repo.ts';
+import { askForDecision, type Decision } from './decision-webhook.ts';
+import { availableOf, fundingAccountId, isInsufficientFunds, settlementAccountId } from './funding.ts';
+import { checkSpendControls, controlSets, type ControlSet } from './spend-controls.ts';
+
+/** A hot card must not stall the authorization path: wait this long for a row lock, then fail and retry. */
+export const AUTHORIZATION_LOCK_TIMEOUT_MS = 2_000;
+const HOUR_MS = 60 * 60 * 1000;
+
+export function present(row: repo.AuthorizationRow): Authorization {
+  return {
+    id: row.id, cardId: row.card_id, status: row.status, approved: row.approved, declineReason: row.decline_reason,
+    requestedAmount: row.requested_amount, approvedAmount: row.approved_amount, heldAmount: row.held_amount,
+    capturedAmount: row.captured_amount, currency: row.currency, merchant: row.merchant, entryMode: row.entry_mode,
+    decisionSource: row.decision_source, decisionLatencyMs: row.decision_latency_ms, history: row.history,
+    networkId: row.network_id, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
+    expiresAt: row.expires_at ? row.expires_at.toISOString() : null,
+  };
+}
+
+export async function getAuthorization(ctx: Ctx, organizationId: string, id: string) {
+  const row = await repo.findAuthorization(ctx.db, organizationId, id);
+  if (!row) throw notFound('Authorization');
+  return present(row);
+}
+
+export async function listAuthorizations(ctx: Ctx, organizationId: string, query: ListQuery & { cardId?: string; status?: string }) {
+  const page = await repo.listAuthorizations(ctx.db, organizationId, query);
+  return { data: page.rows.map(present), meta: page.meta };
+}
+
+/** Whether the card may pay at all: only active, and a digital (in transit) card only online. */
+export function cardUsable(card: Pick<CardRow, 'status' | 'expiry_month' | 'expiry_year'>, entryMode: string, now: Date): DeclineReason | null {
+  if (!(card.status === 'active' || (card.status === 'digital' && entryMode === 'ecommerce'))) return 'card_not_active';
+  // A card is valid through the last day of its expiry month (UTC).
+  if (now.getTime() >= Date.UTC(card.expiry_year, card.expiry_month, 1)) return 'card_expired';
+  return null;
+}
+
+interface Request {
+  id: string;
+  organizationId: string;
+  body: CreateAuthorizationBody;
+  currency: string;
+  partial: boolean;
+}
+
+/** What the rules allow: an amount, or a decline reason. */
+type Verdict = { amount: number } | { reason: DeclineReason };
+
+/**
+ * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
+ * remaining amount too. With partial approval, whatever is there (if anything) is approved.
+ */
+async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, now: Date, budgetLock: boolean): Promise<Verdict> {
+  let remaining = Number.MAX_SAFE_INTEGER;
+  if (card.budget_id) {
+    let budget;
+    try {
+      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: budgetLock ? 'update' : undefined }, 'cardId');
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
+      throw error;
+    }
+    remaining = (await budgets.figuresOf(db, budget, now)).remaining;
+  }
+  const available = await availableOf(db, await fundingAccountId(db, card));
+  const allowed = Math.min(remaining, available);
+  if (allowed >= requested) return { amount: requested };
+  if (partial && allowed > 0) return { amount: allowed };
+  return { reason: remaining < requested ? 'budget_exceeded' : 'insufficient_funds' };
+}
+
+/** Every rule, in the order of API.md. */
+async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], now: Date, inTransaction: boolean): Promise<Verdict> {
+  const usable = cardUsable(card, req.body.entryMode, now);
+  if (usable) return { reason: usable };
+  if (req.currency !== card.currency) return { reason: 'currency_mismatch' };
+  const controlled = await checkSpendControls(db, req.organizationId, sets, req.body.amount, req.body.merchant, now);
+  if (controlled) return { reason: controlled };
+  return fundsVerdict(db, card, req.body.amount, req.partial, now, inTransaction);
+}
+
+/** Applies the webhook's answer to what the rules approved. */
+function afterWebhook(verdict: { amount: number }, decision: Decision | null, partial: boolean): Verdict {
+  if (!decision) return verdict;
+  if (!decision.approved) return { reason: 'webhook_declined' };
+  if (decision.amount === undefined || decision.amount >= verdict.amount) return verdict;
+  return partial ? { amount: decision.amount } : { reason: 'webhook_declined' };
+}
+
+function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decision | null, holdTtlHours: number, now: Date): repo.AuthorizationRow {
+  const approved = 'amount' in verdict;
+  const amount = approved ? verdict.amount : 0;
+  return {
+    id: req.id, organization_id: req.organizationId, card_id: card.id, card_holder_id: card.card_holder_id,
+    status: approved ? 'pending' : 'declined', approved, decline_reason: approved ? null : verdict.reason,
+    requested_amount: req.body.amount, approved_amount: amount, held_amount: amount, captured_amount: 0,
+    currency: req.currency, merchant: req.body.merchant, entry_mode: req.body.entryMode, partial_approval_supported: req.partial,
+    decision_source: decision?.source ?? 'rules', decision_latency_ms: decision ? Math.round(decision.latencyMs) : null,
+    network_id: req.body.networkId ?? null, hold_ids: [],
+    history: [{ kind: 'authorization', amount, approved, reason: approved ? null : verdict.reason, at: now.toISOString() }],
+    created_at: now, updated_at: now, expires_at: approved ? new Date(now.getTime() + holdTtlHours * HOUR_MS) : null,
+  };
+}
+
+/** The same network message arrived twice and the other copy committed first. */
+class DuplicateNetworkMessage extends Error {}
+
+/** Stores the authorization (with its hold when approved) and records its event. */
+async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string) {
+  if (row.approved) {
+    const hold = await ledger.transfer(tx, {
+      organizationId: row.organization_id, kind: 'pending', debitAccountId: await fundingAccountId(tx, card), creditAccountId: settlementId,
+      amount: row.held_amount, currency: row.currency, code: 'authorization', referenceType: 'card', referenceId: card.id,
+      description: row.merchant.name, at: row.created_at,
+    });
+    row.hold_ids = [{ id: hold.id, amount: row.held_amount }];
+  }
+  const inserted = await repo.insertAuthorization(tx, row);
+  if (!inserted) throw new DuplicateNetworkMessage();
+  const authorization = present(inserted);
+  await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
+  return authorization;
+}
+
+function storeDecline(ctx: Ctx, req: Request, card: CardRow, reason: DeclineReason, decision: Decision | null, ttl: number) {
+  return ctx.db.transaction(async (tx) => store(ctx, tx, newRow(req, card, { reason }, decision, ttl, ctx.clock.now()), card, ''));
+}
+
+async function stored(ctx: Ctx, organizationId: string, networkId: string) {
+  const row = await repo.findByNetworkId(ctx.db, organizationId, networkId);
+  if (!row) throw new Error(`authorization with network id ${networkId} vanished`);
+  return present(row);
+}
+
+export async function authorize(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
+  if (body.networkId) {
+    const existing = await repo.findByNetworkId(ctx.db, organizationId, body.networkId);
+    if (existing) return present(existing);
+  }
+  const card = await viewCard(ctx.db, organizationId, body.cardId);
+  const req: Request = { id: newId('auth', ctx.clock.now().getTime()), organizationId, body, currency: body.currency.toUpperCase(), partial: body.partialApprovalSupported ?? false };
+  const program = await programs.findProgramRow(ctx.db, organizationId, card.program_id);
+  const holder = card.card_holder_id ? await cardHolders.findCardHolder(ctx.db, organizationId, card.card_holder_id) : undefined;
+  const sets = controlSets(card, program.default_spend_controls, holder?.spend_controls ?? null);
+  try {
+    const first = await rulesVerdict(ctx.db, req, card, sets, ctx.clock.now(), false);
+    if ('reason' in first) return await storeDecline(ctx, req, card, first.reason, null, program.hold_ttl_hours);
+    const decision = await askForDecision(ctx, program, {
+      authorizationId: req.id, cardId: card.id, amount: first.amount, currency: req.currency, merchant: body.merchant,
+      entryMode: body.entryMode, partialApprovalSupported: req.partial,
+      card: { status: card.status, lastFour: card.last_four, type: card.type, brand: card.brand, bin: card.bin, expiry: { month: card.expiry_month, year: card.expiry_year }, cardHolderId: card.card_holder_id, budgetId: card.budget_id, label: card.label },
+    });
+    const answered = afterWebhook(first, decision, req.partial);
+    if ('reason' in answered) return await storeDecline(ctx, req, card, answered.reason, decision, program.hold_ttl_hours);
+    const settlementId = await settlementAccountId(ctx, organizationId, card.currency, ctx.clock.now());
+    return await ctx.db.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      const locked = await lockCard(tx, organizationId, card.id);
+      // Only what can have changed since the first look is checked again, under the card lock
+      // (and the budget's, for a budget card): status, interval limits, funds.
+      const again = await rulesVerdict(tx, req, locked, sets, now, true);
+      const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, answered.amount) };
+      return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
+    }, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
+    // The funding account was spent by someone else between the check and the hold.
+    if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, program.hold_ttl_hours).catch((e) => {
+      if (e instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
+      throw e;
+    });
+    throw error;
+  }
+}
