@@ -11,7 +11,7 @@ const KINDS = ['idDocumentFront', 'idDocumentBack', 'proofOfAddress', 'selfie'];
 describe('concurrent changes to one card holder', { skip: SKIP }, () => {
   let api: Harness;
   before(async () => { api = await startHarness({ config: { databasePoolSize: 20, rateLimitPerMinute: 1_000_000 } }); });
-  after(async () => { if (api) await api.close(); });
+  after(async () => { if (api) { await api.checkLedger(); await api.close(); } });
 
   test('8 uploads of 4 files at once under a cap of 20: exactly 5 succeed', async () => {
     const holder = await createHolder(api);

@@ -8,7 +8,7 @@ import * as ledger from '../../src/modules/ledger/ledger.service.ts';
 
 let api: Harness;
 before(async () => { api = await startHarness(); });
-after(async () => { await api.close(); });
+after(async () => { await api.checkLedger(); await api.close(); });
 
 async function ledgerAccountOf(accountId: string) {
   const [row] = await api.app.ctx.db.query<{ ledger_account_id: string }>('SELECT ledger_account_id FROM accounts WHERE id = $1', [accountId]);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { send } from '../support/api.ts';
+import * as ledger from '../../src/modules/ledger/ledger.service.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'paygen-persist-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -41,6 +42,7 @@ test('a restart on the same data dir keeps accounts, keys, cards and the master 
     assert.equal(new Set(migrations.map((m) => m.version)).size, migrations.length);
     const organizations = await second.app.ctx.db.query('SELECT id FROM organizations');
     assert.equal(organizations.length, 1, 'bootstrap ran once');
+    assert.deepEqual(await ledger.check(second.app.ctx.db), { ok: true, problems: [] });
   } finally {
     await second.app.close();
   }

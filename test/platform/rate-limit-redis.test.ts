@@ -25,7 +25,12 @@ const skip = (await redisListens()) ? false : `no Redis at ${REDIS_URL}`;
 
 describe('rate limits in Redis', { skip }, () => {
   const apps: Harness[] = [];
-  after(async () => { for (const app of apps) await app.close(); });
+  after(async () => {
+    for (const app of apps) {
+      await app.checkLedger();
+      await app.close();
+    }
+  });
 
   test('the counter is kept in Redis under the credential', async () => {
     const api = await startHarness({ config: { rateLimitPerMinute: PER_MINUTE, redisUrl: REDIS_URL } });
