@@ -54,6 +54,7 @@ export const EVENT_CATALOG = {
   'budget.created': { resource: 'budget', description: 'A budget was created over a funding account.', sample: budget },
   'budget.updated': { resource: 'budget', description: 'A budget was renamed or its limit changed.', sample: budget },
   'budget.closed': { resource: 'budget', description: 'A budget was closed; its cards can no longer spend.', sample: { ...budget, status: 'closed', closedAt: '2026-01-31T12:00:00.000Z' } },
+  'webhook.test': { resource: 'webhook', description: 'A test event, sent only to the endpoint named in POST /webhooks/:id/test (never to other endpoints, nor by replay).', sample: { webhookId: 'whk_01jd0000000000000000000000', url: 'https://example.com/paygen/webhooks', message: 'A test event sent through POST /webhooks/:id/test.' } },
   'authorization.created': { resource: 'authorization', description: 'The network asked to authorize a card payment: approved (with a hold) or declined (approved false, declineReason).', sample: authorization },
   'authorization.incremented': { resource: 'authorization', description: 'An incremental authorization was approved (more held) or declined (see the last history entry).', sample: { ...authorization, approvedAmount: 1750, heldAmount: 1750 } },
   'authorization.captured': { resource: 'authorization', description: 'An authorization was captured (less, equal or more than held) and closed.', sample: { ...authorization, status: 'closed', heldAmount: 0, capturedAmount: 1250 } },
