@@ -70,7 +70,7 @@ type Verdict = { amount: number } | { reason: DeclineReason };
  * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
  * remaining amount too. With partial approval, whatever is there (if anything) is approved.
  */
-async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, now: Date, budgetLock: boolean): Promise<Verdict> {
+async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, budgetLock: boolean): Promise<Verdict> {
   let remaining = Number.MAX_SAFE_INTEGER;
   if (card.budget_id) {
     let budget;
@@ -80,7 +80,8 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
       if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
       throw error;
     }
-    remaining = (await budgets.figuresOf(db, budget, now)).remaining;
+    // The clock is read after the budget lock: every hold committed before it is counted.
+    remaining = (await budgets.figuresOf(db, budget, clock())).remaining;
   }
   const available = await availableOf(db, await fundingAccountId(db, card));
   const allowed = Math.min(remaining, available);
@@ -90,13 +91,14 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
 }
 
 /** Every rule, in the order of API.md. */
-async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], now: Date, inTransaction: boolean): Promise<Verdict> {
+async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean): Promise<Verdict> {
+  const now = clock();
   const usable = cardUsable(card, req.body.entryMode, now);
   if (usable) return { reason: usable };
   if (req.currency !== card.currency) return { reason: 'currency_mismatch' };
   const controlled = await checkSpendControls(db, req.organizationId, sets, req.body.amount, req.body.merchant, now);
   if (controlled) return { reason: controlled };
-  return fundsVerdict(db, card, req.body.amount, req.partial, now, inTransaction);
+  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction);
 }
 
 /** Applies the webhook's answer to what the rules approved. */
@@ -163,7 +165,7 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
   const holder = card.card_holder_id ? await cardHolders.findCardHolder(ctx.db, organizationId, card.card_holder_id) : undefined;
   const sets = controlSets(card, program.default_spend_controls, holder?.spend_controls ?? null);
   try {
-    const first = await rulesVerdict(ctx.db, req, card, sets, ctx.clock.now(), false);
+    const first = await rulesVerdict(ctx.db, req, card, sets, () => ctx.clock.now(), false);
     if ('reason' in first) return await storeDecline(ctx, req, card, first.reason, null, program.hold_ttl_hours);
     const decision = await askForDecision(ctx, program, {
       authorizationId: req.id, cardId: card.id, amount: first.amount, currency: req.currency, merchant: body.merchant,
@@ -174,11 +176,12 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
     if ('reason' in answered) return await storeDecline(ctx, req, card, answered.reason, decision, program.hold_ttl_hours);
     const settlementId = await settlementAccountId(ctx, organizationId, card.currency, ctx.clock.now());
     return await ctx.db.transaction(async (tx) => {
-      const now = ctx.clock.now();
       const locked = await lockCard(tx, organizationId, card.id);
+      // The clock is read after the card lock, so that the limits count every earlier hold.
+      const now = ctx.clock.now();
       // Only what can have changed since the first look is checked again, under the card lock
       // (and the budget's, for a budget card): status, interval limits, funds.
-      const again = await rulesVerdict(tx, req, locked, sets, now, true);
+      const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true);
       const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, answered.amount) };
       return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
     }, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });

@@ -82,7 +82,8 @@ async function incrementDecline(s: Step, amount: number): Promise<DeclineReason 
       if (error instanceof ApiError && error.code === 'budget_closed') return 'budget_closed';
       throw error;
     }
-    if ((await budgets.figuresOf(s.tx, budget, s.now)).remaining < amount) return 'budget_exceeded';
+    // The clock is read after the budget lock, so that every hold committed before it counts.
+    if ((await budgets.figuresOf(s.tx, budget, s.ctx.clock.now())).remaining < amount) return 'budget_exceeded';
   }
   if ((await availableOf(s.tx, await fundingAccountId(s.tx, s.card))) < amount) return 'insufficient_funds';
   return null;

@@ -1,0 +1,103 @@
+// Authorizations racing on PostgreSQL (issue 4): one card funded for exactly 50 holds, a budget
+// shared by 20 cards, and the expiry sweeper racing captures.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sweepExpiredHolds } from '../../src/modules/authorizations/expiry.job.ts';
+import type { Harness } from '../support/api.ts';
+import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import { budgetCard, createBudget } from '../budgets/helpers.ts';
+import { MERCHANT } from '../authorizations/support.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, startConcurrencyHarness, tally } from './support.ts';
+
+const AMOUNT = 100;
+const FUNDED_FOR = 50;
+const REQUESTS = 200;
+
+const authorize = (api: Harness, cardId: string, amount: number, extra: Record<string, unknown> = {}) =>
+  api.request('POST', '/simulator/authorizations', { body: { cardId, amount, currency: 'USD', merchant: MERCHANT, entryMode: 'ecommerce', ...extra } });
+
+describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
+  let api: Harness;
+  before(async () => { api = await startConcurrencyHarness(); });
+  after(async () => {
+    if (!api) return;
+    try { await api.checkLedger(); } finally { await api.close(); }
+  });
+
+  test(`${REQUESTS} concurrent authorizations on one card funded for exactly ${FUNDED_FOR}: exactly ${FUNDED_FOR} approved`, async (t) => {
+    const account = await accountHolding(api, AMOUNT * FUNDED_FOR);
+    const issued = await issueNameOnlyCard(api, account, await createProgram(api), AMOUNT * FUNDED_FOR);
+    assert.equal(issued.status, 201, issued.text);
+    const card = issued.body.data;
+    const responses = await Promise.all(Array.from({ length: REQUESTS }, () => authorize(api, card.id, AMOUNT)));
+    t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
+    assertNoServerErrors(responses);
+    assert.ok(responses.every((r) => r.status === 201));
+    const approvedCount = responses.filter((r) => r.body.data.approved).length;
+    assert.equal(approvedCount, FUNDED_FOR);
+    for (const r of responses.filter((x) => !x.body.data.approved)) assert.equal(r.body.data.declineReason, 'insufficient_funds');
+    const balance = (await api.request('GET', `/cards/${card.id}`)).body.data.balance;
+    assert.deepEqual(balance, { available: 0, pending: AMOUNT * FUNDED_FOR });
+    const pending = await listAll(api, `/authorizations?cardId=${card.id}&status=pending`);
+    assert.equal(pending.reduce((sum, a) => sum + a.heldAmount, 0), AMOUNT * FUNDED_FOR);
+  });
+
+  test('20 cards on one budget racing: the budget is never exceeded', async (t) => {
+    const limit = 2_000;
+    const account = await accountHolding(api, 100_000);
+    const budget = await createBudget(api, account.id, { limit: { amount: limit, interval: 'monthly' } });
+    const program = await createProgram(api);
+    const cards = [];
+    for (let i = 0; i < 20; i++) cards.push(await budgetCard(api, budget, program));
+    const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => authorize(api, cards[i % 20].id, 70)));
+    t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
+    assertNoServerErrors(responses);
+    const approvedTotal = responses.filter((r) => r.body.data.approved).reduce((sum, r) => sum + r.body.data.heldAmount, 0);
+    assert.equal(approvedTotal, Math.floor(limit / 70) * 70);
+    for (const r of responses.filter((x) => !x.body.data.approved)) assert.equal(r.body.data.declineReason, 'budget_exceeded');
+    const figures = (await api.request('GET', `/budgets/${budget.id}`)).body.data;
+    assert.equal(figures.spent, approvedTotal);
+    assert.ok(figures.spent <= limit);
+    assert.equal((await balanceOf(api, account.id)).available, 100_000 - approvedTotal);
+  });
+
+  test('the expiry sweeper racing captures never releases a hold twice', async (t) => {
+    const holds = 40;
+    const account = await accountHolding(api, holds * AMOUNT);
+    const issued = await issueNameOnlyCard(api, account, await createProgram(api, { holdTtlHours: 1 }), holds * AMOUNT);
+    const card = issued.body.data;
+    const auths = [];
+    for (let i = 0; i < holds; i++) {
+      const res = await authorize(api, card.id, AMOUNT);
+      assert.equal(res.body.data.approved, true, res.text);
+      auths.push(res.body.data);
+    }
+    // Due now: the sweeper sees the holds as expired, while captures of half of them race it.
+    await api.app.ctx.db.query('UPDATE authorizations SET expires_at = now() - interval \'1 second\' WHERE card_id = $1', [card.id]);
+    const captures = auths.filter((_, i) => i % 2 === 0).map((a) => api.request('POST', `/simulator/authorizations/${a.id}/capture`, { body: {} }));
+    const sweeps = Array.from({ length: 4 }, async () => {
+      let handled = 0;
+      for (let i = 0; i < 10; i++) handled += await sweepExpiredHolds(api.app.ctx);
+      return handled;
+    });
+    const [captured, swept] = await Promise.all([Promise.all(captures), Promise.all(sweeps)]);
+    assertNoServerErrors(captured);
+    assert.ok(captured.every((r) => r.status === 200), JSON.stringify(tally(captured)));
+    const expiredCount = swept.reduce((a, b) => a + b, 0);
+    t.diagnostic(`swept ${expiredCount}`);
+    const [{ resolutions, pendings }] = await api.app.ctx.db.query<{ resolutions: number; pendings: number }>(
+      `SELECT (SELECT count(*) FROM ledger_transfers r JOIN ledger_transfers p ON p.id = r.pending_id WHERE p.reference_id = $1)::int AS resolutions,
+              (SELECT count(*) FROM ledger_transfers WHERE reference_id = $1 AND kind = 'pending')::int AS pendings`, [card.id]);
+    assert.equal(resolutions, pendings, 'every hold resolved exactly once');
+    const all = await listAll(api, `/authorizations?cardId=${card.id}`);
+    // A capture that came after the sweeper closed an expired authorization; either way, one expiry each at most.
+    assert.equal(all.filter((a) => a.history.some((h: { kind: string }) => h.kind === 'expiry')).length, expiredCount);
+    assert.ok(all.every((a) => a.history.filter((h: { kind: string }) => h.kind === 'expiry').length <= 1));
+    assert.equal(all.filter((a) => a.status === 'closed').length, holds / 2);
+    assert.equal(all.filter((a) => a.status === 'expired').length, holds / 2);
+    assert.equal(all.filter((a) => a.status === 'pending').length, 0);
+    const balance = (await api.request('GET', `/cards/${card.id}`)).body.data.balance;
+    // The captured half was paid (from its hold, or forced after expiry); the rest came back.
+    assert.deepEqual(balance, { available: (holds / 2) * AMOUNT, pending: 0 });
+  });
+});
