@@ -47,7 +47,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     const account = await accountHolding(api, 100_000);
     const budget = await createBudget(api, account.id, { limit: { amount: limit, interval: 'monthly' } });
     const program = await createProgram(api);
-    const cards = [];
+    const cards: Array<{ id: string }> = [];
     for (let i = 0; i < 20; i++) cards.push(await budgetCard(api, budget, program));
     const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => authorize(api, cards[i % 20].id, 70)));
     t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
@@ -66,7 +66,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     const account = await accountHolding(api, holds * AMOUNT);
     const issued = await issueNameOnlyCard(api, account, await createProgram(api, { holdTtlHours: 1 }), holds * AMOUNT);
     const card = issued.body.data;
-    const auths = [];
+    const auths: Array<{ id: string }> = [];
     for (let i = 0; i < holds; i++) {
       const res = await authorize(api, card.id, AMOUNT);
       assert.equal(res.body.data.approved, true, res.text);

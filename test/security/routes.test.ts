@@ -51,6 +51,16 @@ const FIXTURES: Record<string, () => Promise<void>> = {
     assert.equal(budget.status, 201, budget.text);
     ids.budgets = budget.body.data.id;
   },
+  async authorizations() {
+    const auth = await api.request('POST', '/simulator/authorizations', { body: { cardId: ids.cards, amount: 100, currency: 'USD', merchant: { name: 'Shop', mcc: '5411', country: 'US' }, entryMode: 'chip' } });
+    assert.equal(auth.status, 201, auth.text);
+    ids.authorizations = auth.body.data.id;
+  },
+  async transactions() {
+    const txn = await api.request('POST', '/simulator/force-captures', { body: { cardId: ids.cards, amount: 50, merchant: { name: 'Shop', mcc: '5411', country: 'US' } } });
+    assert.equal(txn.status, 201, txn.text);
+    ids.transactions = txn.body.data.id;
+  },
   // Last: events of everything above exist by now.
   async events() { ids.events = (await api.request('GET', '/events?limit=1')).body.data[0].id; },
 };
@@ -70,6 +80,7 @@ const BODIES: Record<string, () => RequestOptions> = {
   'POST /cards/:id/replace': () => ({ body: { reason: 'stolen' } }),
   'PUT /cards/:id/pin': () => ({ body: { pin: '4826' } }),
   'POST /simulator/cards/:id/tokenizations': () => ({ body: { walletType: 'apple_pay' } }),
+  'POST /simulator/authorizations/:id/increment': () => ({ body: { amount: 1 } }),
 };
 
 const paramsOf = (url: string) => [...url.matchAll(/\/([^/]+)\/:([A-Za-z]+)/g)].map((m) => ({ segment: m[1], name: m[2] }));
