@@ -9,7 +9,7 @@ import { askForDecision, MAX_DECISION_RESPONSE_BYTES, type DecisionRequest } fro
 import { findProgramRow } from '../../src/modules/card-programs/card-programs.service.ts';
 import { checkOutboundUrl, isNonPublicAddress, OutboundError, sendOutbound } from '../../src/platform/outbound-http.ts';
 import { startHarness, type Harness } from '../support/api.ts';
-import { createProgram } from '../support/fixtures.ts';
+import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 
 /** Small, so that the timeout path keeps the suite fast. */
@@ -324,5 +324,114 @@ describe('the program\'s signing secret', () => {
     const other = await api.otherOrganization();
     const theirs = await api.request('POST', `/card-programs/${program.id}/rotate-webhook-secret`, { key: other.apiKey });
     assert.equal(theirs.status, 404, theirs.text);
+  });
+});
+
+describe('end to end through POST /simulator/authorizations', () => {
+  let account: { id: string };
+
+  before(async () => { account = await createAccount(api); });
+
+  /** A card funded with `funds` under a program whose decision webhook is the receiver. */
+  async function cardWithHook(hook: Record<string, unknown> = {}, funds = 5_000) {
+    const { program } = await programWithHook(hook);
+    const card = await issueNameOnlyCard(api, account, program, funds);
+    assert.equal(card.status, 201, card.text);
+    return card.body.data;
+  }
+  const authorize = async (cardId: string, amount: number, extra: Record<string, unknown> = {}) => {
+    const res = await api.request('POST', '/simulator/authorizations', {
+      body: { cardId, amount, currency: 'USD', merchant: { name: 'Coffee Shop', mcc: '5812', city: 'Paris', country: 'FR' }, entryMode: 'ecommerce', ...extra },
+    });
+    assert.equal(res.status, 201, res.text);
+    return res.body.data;
+  };
+  const available = async (cardId: string) => (await api.request('GET', `/cards/${cardId}`)).body.data.balance.available;
+
+  test('an approval holds the money and records the source and latency; the receiver saw a verified request about this authorization', async () => {
+    const card = await cardWithHook();
+    receiver.answer({ json: { approved: true }, delayMs: 20 });
+    const auth = await authorize(card.id, 1_200);
+    assert.equal(auth.approved, true);
+    assert.equal(auth.decisionSource, 'webhook');
+    assert.ok(auth.decisionLatencyMs >= 15 && auth.decisionLatencyMs < TIMEOUT_MS, String(auth.decisionLatencyMs));
+    assert.equal(auth.heldAmount, 1_200);
+    assert.equal(await available(card.id), 3_800);
+    const received = receiver.requests.at(-1)!;
+    assert.equal(received.verified, true, received.verifyError);
+    assert.equal(received.json.data.authorizationId, auth.id);
+    assert.equal(received.json.data.cardId, card.id);
+    assert.equal(received.json.data.card.lastFour, card.lastFour);
+    assert.deepEqual(Object.keys(received.json.data.card).sort(), ['brand', 'budgetId', 'cardHolderId', 'expiry', 'label', 'lastFour', 'status', 'type', 'bin'].sort());
+  });
+
+  test('a webhook decline is a 201 decline with no hold', async () => {
+    const card = await cardWithHook({ fallback: 'approve' });
+    receiver.answer({ json: { approved: false, reason: 'velocity' } });
+    const auth = await authorize(card.id, 1_000);
+    assert.equal(auth.approved, false);
+    assert.equal(auth.status, 'declined');
+    assert.equal(auth.declineReason, 'webhook_declined');
+    assert.equal(auth.decisionSource, 'webhook');
+    assert.equal(auth.heldAmount, 0);
+    assert.equal(await available(card.id), 5_000);
+  });
+
+  test('a partial amount from the webhook is applied only when the terminal supports it', async () => {
+    const card = await cardWithHook();
+    receiver.answer({ json: { approved: true, amount: 300 } });
+    const partial = await authorize(card.id, 1_000, { partialApprovalSupported: true });
+    assert.equal(partial.approved, true);
+    assert.equal(partial.approvedAmount, 300);
+    assert.equal(partial.heldAmount, 300);
+    const refused = await authorize(card.id, 1_000, { partialApprovalSupported: false });
+    assert.equal(refused.approved, false);
+    assert.equal(refused.decisionSource, 'webhook');
+    assert.equal(await available(card.id), 4_700);
+  });
+
+  test('timeout and errors apply the fallback and say so', async () => {
+    const approving = await cardWithHook({ fallback: 'approve' });
+    receiver.answer({ sleepMs: TIMEOUT_MS * 4 });
+    const late = await authorize(approving.id, 500);
+    assert.equal(late.approved, true);
+    assert.equal(late.decisionSource, 'webhook_timeout');
+    assert.ok(late.decisionLatencyMs >= TIMEOUT_MS - 5, String(late.decisionLatencyMs));
+    receiver.answer({ json: { approved: true, amount: 501 } });
+    const tooMuch = await authorize(approving.id, 500);
+    assert.equal(tooMuch.approved, true);
+    assert.equal(tooMuch.decisionSource, 'webhook_error');
+    assert.equal(tooMuch.heldAmount, 500);
+    assert.equal(await available(approving.id), 4_000);
+
+    const declining = await cardWithHook({ fallback: 'decline' });
+    receiver.answer({ status: 500, text: 'down' });
+    const failed = await authorize(declining.id, 500);
+    assert.equal(failed.approved, false);
+    assert.equal(failed.decisionSource, 'webhook_error');
+    assert.equal(await available(declining.id), 5_000);
+  });
+
+  test('the rules decide first: a card without funds is declined without calling the webhook', async () => {
+    const card = await cardWithHook({}, 100);
+    receiver.answer({ json: { approved: true } });
+    const before = receiver.requests.length;
+    const auth = await authorize(card.id, 1_000);
+    assert.equal(auth.approved, false);
+    assert.equal(auth.declineReason, 'insufficient_funds');
+    assert.equal(auth.decisionSource, 'rules');
+    assert.equal(auth.decisionLatencyMs, null);
+    assert.equal(receiver.requests.length, before);
+  });
+
+  test('the same network message twice calls the webhook once', async () => {
+    const card = await cardWithHook();
+    receiver.answer({ json: { approved: true } });
+    const before = receiver.requests.length;
+    const first = await authorize(card.id, 700, { networkId: `net-${card.id}` });
+    const second = await authorize(card.id, 700, { networkId: `net-${card.id}` });
+    assert.equal(second.id, first.id);
+    assert.equal(receiver.requests.length, before + 1);
+    assert.equal(await available(card.id), 4_300);
   });
 });
