@@ -34,7 +34,11 @@ test('create, get and update a program; events record the change', async () => {
   });
   assert.equal(updated.status, 200, updated.text);
   assert.equal(updated.body.data.status, 'inactive');
-  assert.deepEqual(updated.body.data.authorizationWebhook, { url: 'http://127.0.0.1:9/decide', timeoutMs: 2000, fallback: 'decline' });
+  const { secret, ...hook } = updated.body.data.authorizationWebhook;
+  assert.match(secret, /^whsec_/, 'the signing secret is shown on the request that set the webhook');
+  assert.deepEqual(hook, { url: 'http://127.0.0.1:9/decide', timeoutMs: 2000, fallback: 'decline' });
+  const read = await api.request('GET', `/card-programs/${program.id}`);
+  assert.equal(read.body.data.authorizationWebhook.secret, undefined, 'and never again');
   const events = await api.request('GET', `/events?resourceId=${program.id}&sort=createdAt`);
   assert.deepEqual(events.body.data.map((e: any) => e.type), ['card_program.created', 'card_program.updated']);
   assert.equal(events.body.data[1].previousAttributes.status, 'active');
