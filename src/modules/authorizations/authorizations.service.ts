@@ -165,24 +165,31 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
   const holder = card.card_holder_id ? await cardHolders.findCardHolder(ctx.db, organizationId, card.card_holder_id) : undefined;
   const sets = controlSets(card, program.default_spend_controls, holder?.spend_controls ?? null);
   try {
-    const first = await rulesVerdict(ctx.db, req, card, sets, () => ctx.clock.now(), false);
-    if ('reason' in first) return await storeDecline(ctx, req, card, first.reason, null, program.hold_ttl_hours);
-    const decision = await askForDecision(ctx, program, {
-      authorizationId: req.id, cardId: card.id, amount: first.amount, currency: req.currency, merchant: body.merchant,
-      entryMode: body.entryMode, partialApprovalSupported: req.partial,
-      card: { status: card.status, lastFour: card.last_four, type: card.type, brand: card.brand, bin: card.bin, expiry: { month: card.expiry_month, year: card.expiry_year }, cardHolderId: card.card_holder_id, budgetId: card.budget_id, label: card.label },
-    });
-    const answered = afterWebhook(first, decision, req.partial);
-    if ('reason' in answered) return await storeDecline(ctx, req, card, answered.reason, decision, program.hold_ttl_hours);
+    let answered: Verdict = { amount: body.amount };
+    let decision: Decision | null = null;
+    // Without a decision webhook the rules run once, under the card lock below; with one, they
+    // run first on plain reads, so that the webhook only hears about payments the rules allow.
+    if (program.authorization_webhook) {
+      const first = await rulesVerdict(ctx.db, req, card, sets, () => ctx.clock.now(), false);
+      if ('reason' in first) return await storeDecline(ctx, req, card, first.reason, null, program.hold_ttl_hours);
+      decision = await askForDecision(ctx, program, {
+        authorizationId: req.id, cardId: card.id, amount: first.amount, currency: req.currency, merchant: body.merchant,
+        entryMode: body.entryMode, partialApprovalSupported: req.partial,
+        card: { status: card.status, lastFour: card.last_four, type: card.type, brand: card.brand, bin: card.bin, expiry: { month: card.expiry_month, year: card.expiry_year }, cardHolderId: card.card_holder_id, budgetId: card.budget_id, label: card.label },
+      });
+      answered = afterWebhook(first, decision, req.partial);
+      if ('reason' in answered) return await storeDecline(ctx, req, card, answered.reason, decision, program.hold_ttl_hours);
+    }
+    const allowed = answered.amount;
     const settlementId = await settlementAccountId(ctx, organizationId, card.currency, ctx.clock.now());
     return await ctx.db.transaction(async (tx) => {
       const locked = await lockCard(tx, organizationId, card.id);
       // The clock is read after the card lock, so that the limits count every earlier hold.
       const now = ctx.clock.now();
-      // Only what can have changed since the first look is checked again, under the card lock
-      // (and the budget's, for a budget card): status, interval limits, funds.
+      // Every rule runs (again) under the card lock, and the budget's for a budget card: what the
+      // webhook was told may have changed meanwhile (status, limits, funds).
       const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true);
-      const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, answered.amount) };
+      const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, allowed) };
       return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
     }, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });
   } catch (error) {

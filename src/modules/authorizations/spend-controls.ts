@@ -26,9 +26,6 @@ export function controlSets(card: { id: string; created_at: Date; spend_controls
   return sets.filter((s) => s.controls);
 }
 
-/** Whether any set has an interval limit (those need a spend query; the hot path skips it otherwise). */
-export const hasIntervalLimits = (sets: ControlSet[]) => sets.some((s) => s.controls?.limits?.some((l) => l.interval !== 'per_transaction'));
-
 function merchantReason(controls: SpendControls, merchant: Merchant): DeclineReason | null {
   if (controls.allowedCategories?.length && !controls.allowedCategories.includes(merchant.mcc)) return 'category_blocked';
   if (controls.blockedCategories?.includes(merchant.mcc)) return 'category_blocked';
