@@ -34,6 +34,11 @@ describe('budget cards', () => {
     assert.deepEqual(await budgetFigures(budget.id), { spent: 600, remaining: 400 });
     assert.equal((await balanceOf(api, account.id)).available, before.available - 600);
     assert.deepEqual(await cardBalance(api, a.id), { available: 0, pending: 0 }, 'a budget card has no balance of its own');
+    const [holdEntry] = (await api.request('GET', `/accounts/${account.id}/entries?limit=1`)).body.data;
+    assert.deepEqual({ ...holdEntry, id: undefined, createdAt: undefined, balanceAfter: undefined, description: undefined }, {
+      id: undefined, direction: 'debit', amount: 600, currency: 'USD', kind: 'authorization', status: 'pending',
+      referenceType: 'card', referenceId: a.id, description: undefined, balanceAfter: undefined, createdAt: undefined,
+    });
     const over = await authorize(api, b.id, 401);
     assert.equal(over.body.data.declineReason, 'budget_exceeded', over.text);
     const partial = await approved(api, b.id, 500, { partialApprovalSupported: true });
@@ -46,6 +51,8 @@ describe('budget cards', () => {
     assert.deepEqual(await budgetFigures(budget.id), { spent: 900, remaining: 100 });
     // A capture below the hold counts what was captured; a refund gives spend back.
     await step(api, partial.id, 'capture', { amount: 300 });
+    const [posted] = (await api.request('GET', `/accounts/${account.id}/entries?limit=1`)).body.data;
+    assert.deepEqual([posted.kind, posted.status, posted.amount, posted.referenceId], ['authorization', 'posted', 300, b.id]);
     assert.deepEqual(await budgetFigures(budget.id), { spent: 800, remaining: 200 });
     const refund = await api.request('POST', '/simulator/refunds', { body: { cardId: b.id, amount: 50 } });
     assert.equal(refund.status, 201, refund.text);
