@@ -179,6 +179,7 @@ test('the default workloads reach every operation and every interesting outcome'
         seen.add(before.status === 'expired' ? 'capture after expiry' : amount < before.heldAmount ? 'capture under' : amount === before.heldAmount ? 'capture equal' : 'capture over');
       }
       if (model.cards.some((c) => c.receivable > 0)) seen.add('receivable');
+      if ((step.op === 'reverse' || step.op === 'expire' || step.op === 'capture') && o.status === 200 && model.cards[model.auths[step.auth].card].status === 'expired') seen.add('hold released on an expired card');
       if (step.op === 'capture' && o.status === 200 && model.cards[model.auths[step.auth].card].status === 'locked') seen.add('capture on a frozen card');
       if (step.op === 'authorize' && o.auth?.declineReason === 'card_not_active' && model.cards[step.card].status === 'locked') seen.add('frozen card declines');
     }
@@ -187,6 +188,6 @@ test('the default workloads reach every operation and every interesting outcome'
     'expire', 'refund', 'forceCapture', 'cancel', 'partial approval', 'decline:insufficient_funds', 'decline:card_not_active', 'partial reversal',
     'increment refused', 'capture under', 'capture equal', 'capture over', 'capture after expiry', 'receivable', 'withdraw:insufficient_funds',
     'capture:authorization_not_capturable', 'reverse:authorization_not_pending', 'topUp:card_closed', 'refund:refund_exceeds_transaction',
-    'freeze', 'unfreeze', 'capture on a frozen card', 'frozen card declines'];
+    'freeze', 'unfreeze', 'capture on a frozen card', 'frozen card declines', 'expireCard', 'hold released on an expired card'];
   assert.deepEqual(wanted.filter((w) => !seen.has(w)), [], `seen: ${[...seen].sort().join(', ')}`);
 });

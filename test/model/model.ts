@@ -39,13 +39,15 @@ export type Step =
   | { op: 'forceCapture'; card: number; amount: number }
   | { op: 'cancel'; card: number }
   | { op: 'freeze'; card: number }
+  /** The simulator's card expiry: like a cancellation, the card leaves for good. */
+  | { op: 'expireCard'; card: number }
   | { op: 'unfreeze'; card: number };
 
 export interface AccountState { posted: number; pending: number }
 export interface CardState {
   account: number;
   /** Only an active card pays; a locked (frozen) one still clears and takes money in and out. */
-  status: 'active' | 'locked' | 'cancelled';
+  status: 'active' | 'locked' | 'cancelled' | 'expired';
   posted: number;
   pending: number;
   /** What over-captures took beyond the card's balance (owed by the card's owner). */
@@ -140,7 +142,8 @@ export class Model {
       case 'expire': return this.expire(step.auth);
       case 'refund': return this.refund(step.card, step.amount, step.transaction);
       case 'forceCapture': return this.forceCapture(step.card, step.amount);
-      case 'cancel': return this.cancel(step.card);
+      case 'cancel': return this.close(step.card, 'cancelled');
+      case 'expireCard': return this.close(step.card, 'expired');
       case 'freeze': return this.setStatus(step.card, 'active', 'locked');
       case 'unfreeze': return this.setStatus(step.card, 'locked', 'active');
     }
@@ -165,7 +168,7 @@ export class Model {
 
   private topUp(card: number, amount: number): Outcome {
     const c = this.cards[card];
-    if (c.status === 'cancelled') return { status: 409, code: 'card_closed' };
+    if (closed(c)) return { status: 409, code: 'card_closed' };
     if (this.accountBalance(c.account).available < amount) return { status: 422, code: 'insufficient_funds' };
     this.accounts[c.account].posted -= amount;
     c.posted += amount;
@@ -174,7 +177,7 @@ export class Model {
 
   private withdraw(card: number, amount: number): Outcome {
     const c = this.cards[card];
-    if (c.status === 'cancelled') return { status: 409, code: 'card_closed' };
+    if (closed(c)) return { status: 409, code: 'card_closed' };
     if (this.available(card) < amount) return { status: 422, code: 'insufficient_funds' };
     c.posted -= amount;
     this.accounts[c.account].posted += amount;
@@ -284,10 +287,10 @@ export class Model {
     return { status: 200 };
   }
 
-  private cancel(card: number): Outcome {
+  private close(card: number, status: 'cancelled' | 'expired'): Outcome {
     const c = this.cards[card];
-    if (c.status === 'cancelled') return { status: 409, code: 'invalid_status_transition' };
-    c.status = 'cancelled';
+    if (closed(c)) return { status: 409, code: 'invalid_status_transition' };
+    c.status = status;
     this.sweepIfClosed(card);
     return { status: 200 };
   }
@@ -307,11 +310,11 @@ export class Model {
     return amount - covered;
   }
 
-  /** A cancelled card's freed money goes back to its debit account at once. */
+  /** A cancelled or expired card's freed money goes back to its debit account at once. */
   private sweepIfClosed(card: number) {
     const c = this.cards[card];
     const available = this.available(card);
-    if (c.status !== 'cancelled' || available <= 0) return;
+    if (!closed(c) || available <= 0) return;
     c.posted -= available;
     this.accounts[c.account].posted += available;
   }
@@ -328,6 +331,9 @@ export class Model {
     return fingerprintOf(this.finalBalances());
   }
 }
+
+/** Cancelled and expired cards are gone for good: their money goes home, none comes in. */
+export const closed = (card: CardState) => card.status === 'cancelled' || card.status === 'expired';
 
 const snapshot = (auth: AuthState): AuthState => ({ ...auth, history: auth.history.map((h) => ({ ...h })) });
 

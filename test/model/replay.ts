@@ -105,6 +105,7 @@ function perform(api: Harness, step: Step, ids: Ids, context: { seed: number; n:
     }
     case 'forceCapture': return post('/simulator/force-captures', { cardId: ids.cards[step.card], amount: step.amount, merchant: MERCHANT });
     case 'cancel': return post(`/cards/${ids.cards[step.card]}/cancel`, { reason: 'model test' });
+    case 'expireCard': return post(`/simulator/cards/${ids.cards[step.card]}/expire`, {});
     case 'freeze': return post(`/cards/${ids.cards[step.card]}/freeze`, {});
     case 'unfreeze': return post(`/cards/${ids.cards[step.card]}/unfreeze`, {});
   }

@@ -2,7 +2,7 @@
 // meaningful (captures of live holds, refunds of real transactions) and some are meant to fail
 // (withdrawing more than the card holds, capturing a reversed authorization). The same seed gives
 // the same list on every run; the list alone replays a failure.
-import { Model, type Step } from './model.ts';
+import { closed, Model, type Step } from './model.ts';
 import { prng, type Prng } from './prng.ts';
 
 export const MAX_ACCOUNTS = 3;
@@ -34,7 +34,7 @@ function next(r: Prng, model: Model): Step {
   const settled = indexes(model.auths, (a) => a.status !== 'pending' && a.status !== 'expired');
   const charges = indexes(model.transactions, (t) => t.type !== 'refund' && t.amount > t.refunded);
   const cards = model.cards.map((_, i) => i);
-  const cancelled = indexes(model.cards, (c) => c.status === 'cancelled');
+  const closedCards = indexes(model.cards, closed);
   const locked = indexes(model.cards, (c) => c.status === 'locked');
   const kind = r.weighted({
     openAccount: model.accounts.length < MAX_ACCOUNTS ? 2 : 0,
@@ -51,10 +51,11 @@ function next(r: Prng, model: Model): Step {
     refund: charges.length ? 4 : 0,
     forceCapture: activeCards.length ? 3 : 0,
     cancel: activeCards.length > 2 ? 2 : 0,
-    freeze: activeCards.length > 1 ? 2 : 0,
-    unfreeze: locked.length ? 3 : 0,
+    expireCard: activeCards.length > 2 ? 2 : 0,
+    freeze: activeCards.length > 1 ? 3 : 0,
+    unfreeze: locked.length ? 2 : 0,
     misuse: settled.length ? 2 : 0,
-    closedCard: cancelled.length ? 2 : 0,
+    closedCard: closedCards.length ? 2 : 0,
   });
   const anyCard = () => r.pick(r.chance(0.85) && activeCards.length ? activeCards : cards);
   switch (kind) {
@@ -67,7 +68,8 @@ function next(r: Prng, model: Model): Step {
       return { op: 'withdraw', card, amount: r.chance(0.2) ? model.available(card) + r.int(1, 500) : r.int(1, Math.max(1, model.available(card))) };
     }
     case 'authorize': {
-      const card = cancelled.length && r.chance(0.1) ? r.pick(cancelled) : anyCard();
+      // Now and then a card that cannot pay: closed for good, or frozen.
+      const card = closedCards.length && r.chance(0.1) ? r.pick(closedCards) : locked.length && r.chance(0.1) ? r.pick(locked) : anyCard();
       return { op: 'authorize', card, amount: amount(r), partial: r.chance(0.4) };
     }
     case 'duplicate': return { op: 'duplicate', auth: r.int(0, model.auths.length - 1) };
@@ -90,12 +92,13 @@ function next(r: Prng, model: Model): Step {
     }
     case 'forceCapture': return { op: 'forceCapture', card: anyCard(), amount: amount(r, 2_000) };
     case 'cancel': return { op: 'cancel', card: r.pick(r.chance(0.8) ? activeCards : cards) };
+    case 'expireCard': return { op: 'expireCard', card: r.pick(r.chance(0.8) ? activeCards : cards) };
     case 'freeze': return { op: 'freeze', card: r.pick(r.chance(0.9) ? activeCards : cards) };
     case 'unfreeze': return { op: 'unfreeze', card: r.pick(r.chance(0.9) ? locked : cards) };
     case 'misuse': return misuse(r, r.pick(settled));
     case 'closedCard': {
-      // Money in or out of a cancelled card, or cancelling it again: refused.
-      const card = r.pick(cancelled);
+      // Money in or out of a closedCards or expired card, or cancelling it again: refused.
+      const card = r.pick(closedCards);
       return r.pick<Step>([{ op: 'topUp', card, amount: r.int(1, 500) }, { op: 'withdraw', card, amount: r.int(1, 500) }, { op: 'cancel', card }]);
     }
   }

@@ -1,7 +1,7 @@
 // The seeded model-based test of authorizations and clearing (issue 4): for each seed, a random
 // workload of funding, issuance, top-ups, withdrawals, freezes, authorizations, increments,
 // reversals, captures (under, equal, over, after expiry, on a frozen card), force captures,
-// refunds, expiries, duplicate network messages and cancellations is replayed against the API of a
+// refunds, expiries, duplicate network messages, cancellations and card expiries is replayed against the API of a
 // fresh app; after every step the API's answer and every account's and card's balance must equal
 // the model's, and the ledger checks must pass. It runs unchanged on PGlite (`npm test`) and
 // PostgreSQL (`npm run test:pg`), and each seed must end with the same final balances on both:
@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { startHarness, type Response } from '../support/api.ts';
 import { createProgram } from '../support/fixtures.ts';
-import { fingerprintOf, Model, type Step } from '../model/model.ts';
+import { closed, fingerprintOf, Model, type Step } from '../model/model.ts';
 import { replay } from '../model/replay.ts';
 import { generate } from '../model/workload.ts';
 
@@ -25,9 +25,9 @@ const OPENING_BALANCE = 20_000;
  * here; a change to the model or the workload generator changes them (update them together).
  */
 const FINGERPRINTS: Record<number, string> = {
-  1: '75d24ae274ba7a9c',
-  20261121: '4032bee4e3a4f615',
-  424242: '8fd72f5f0aed76ab',
+  1: '07ddb4c41c473a16',
+  20261121: 'd1bcae0f2b3208cf',
+  424242: '61a2f9377104fe75',
 };
 
 const seedFromEnv = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : null;
@@ -36,7 +36,7 @@ const seeds = seedFromEnv === null ? DEFAULT_SEEDS : [seedFromEnv];
 
 /**
  * KNOWN ENGINE BUG (found by this test; delete this function once it is fixed): a partial reversal
- * of a hold on a cancelled card answers 422 insufficient_funds. reverse() in clearing.service.ts
+ * of a hold on a cancelled (or expired) card answers 422 insufficient_funds. reverse() in clearing.service.ts
  * voids the holds, afterHoldReleased() sweeps all the freed money to the debit account, and the
  * re-hold of the rest then finds the card empty. Only that exact answer to that exact step is
  * recognised; the replay takes the step back and goes on, and the test is reported as a TODO.
@@ -45,8 +45,9 @@ function knownEngineBug(step: Step, before: Model, res: Response): string | null
   if (step.op !== 'reverse' || step.amount === undefined) return null;
   const auth = before.auths[step.auth];
   const partial = auth.status === 'pending' && step.amount < auth.heldAmount;
-  if (!partial || before.cards[auth.card].status !== 'cancelled') return null;
-  return res.status === 422 && res.body?.error?.code === 'insufficient_funds' ? 'partial reversal on a cancelled card answered 422 insufficient_funds' : null;
+  const card = before.cards[auth.card];
+  if (!partial || !closed(card)) return null;
+  return res.status === 422 && res.body?.error?.code === 'insufficient_funds' ? `partial reversal on a ${card.status} card answered 422 insufficient_funds` : null;
 }
 
 async function runWorkload(t: TestContext, seed: number, workload: Step[]) {
