@@ -136,6 +136,20 @@ describe('reverse', () => {
     assert.equal((await balanceOf(api, account.id)).available, before + 1_000);
     assert.deepEqual(await cardBalance(api, card.id), { available: 0, pending: 0 });
   });
+
+  test('a partial reversal on a cancelled card keeps the rest held and returns only the released part', async () => {
+    const { card, account } = await fundedCard(api, 1_000);
+    const auth = await approved(api, card.id, 500);
+    await ok(await api.request('POST', `/cards/${card.id}/cancel`, { body: {} }));
+    const before = (await balanceOf(api, account.id)).available;
+    const partial = await ok(await step(api, auth.id, 'reverse', { amount: 200 }));
+    assert.equal(partial.heldAmount, 300);
+    assert.equal((await balanceOf(api, account.id)).available, before + 200);
+    assert.deepEqual(await cardBalance(api, card.id), { available: 0, pending: 300 });
+    // The network may still capture what is held.
+    assert.equal((await ok(await step(api, auth.id, 'capture'))).capturedAmount, 300);
+    assert.deepEqual(await cardBalance(api, card.id), { available: 0, pending: 0 });
+  });
 });
 
 describe('refunds and force captures', () => {

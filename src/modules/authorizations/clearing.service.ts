@@ -49,9 +49,13 @@ function requirePending(auth: repo.AuthorizationRow, action: string) {
   if (auth.status !== 'pending') throw new ApiError(409, 'authorization_not_pending', `A ${auth.status} authorization cannot be ${action}.`);
 }
 
-/** Resolves every open hold (void or expire) and gives freed money of a closed card back. */
+/** Resolves every open hold (void or expire). */
 async function releaseAll(s: Step, kind: 'void' | 'expire') {
   for (const hold of s.auth.hold_ids) await ledger.resolvePending(s.tx, s.auth.organization_id, hold.id, kind, s.now);
+}
+
+/** A cancelled or expired card gives the money freed by a release back to its debit account. */
+async function giveBackFreed(s: Step) {
   if (s.auth.hold_ids.length) await afterHoldReleased(s.tx, s.auth.organization_id, s.card.id, s.now);
 }
 
@@ -147,6 +151,8 @@ export function reverse(ctx: Ctx, organizationId: string, id: string, body: Reve
     await releaseAll(s, 'void');
     const rest = s.auth.held_amount - amount;
     const holds = rest > 0 ? [await newHold(s, rest)] : [];
+    // Only after the rest is held again: a cancelled card keeps what the network may still capture.
+    await giveBackFreed(s);
     return finish(s, { status: rest > 0 ? 'pending' : 'reversed', held_amount: rest, hold_ids: holds }, entry('reversal', amount, s.now), 'authorization.reversed');
   });
 }
@@ -155,6 +161,7 @@ export function reverse(ctx: Ctx, organizationId: string, id: string, body: Reve
 async function expireLocked(s: Step) {
   requirePending(s.auth, 'expired');
   await releaseAll(s, 'expire');
+  await giveBackFreed(s);
   return finish(s, { status: 'expired', held_amount: 0, hold_ids: [] }, entry('expiry', s.auth.held_amount, s.now), 'authorization.expired');
 }
 
