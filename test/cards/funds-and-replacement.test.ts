@@ -155,3 +155,18 @@ describe('PATCH /cards/:id', () => {
     assert.equal(late.status, 409);
   });
 });
+
+describe('card entries', () => {
+  test('GET /cards/:id/entries lists the card\'s own ledger entries with running balances', async () => {
+    const { card } = await newCard(1_000);
+    await api.request('POST', `/cards/${card.id}/top-up`, { body: { amount: 500 } });
+    await api.request('POST', `/cards/${card.id}/withdraw`, { body: { amount: 200 } });
+    const res = await api.request('GET', `/cards/${card.id}/entries?sort=createdAt`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body.data.map((e: any) => [e.kind, e.direction, e.amount, e.balanceAfter]), [
+      ['card_funding', 'credit', 1_000, 1_000], ['card_top_up', 'credit', 500, 1_500], ['card_withdrawal', 'debit', 200, 1_300],
+    ]);
+    const other = await api.otherOrganization();
+    assert.equal((await api.request('GET', `/cards/${card.id}/entries`, { key: other.apiKey })).status, 404);
+  });
+});

@@ -15,7 +15,7 @@ import * as repo from './authorizations.repo.ts';
  * House kind of the receivables account. The ledger's HOUSE table does not list it yet; the
  * ledger stores any house kind, so the cast is safe (see the issue 4 report: add it to HOUSE).
  */
-const RECEIVABLES = 'house_receivables' as ledger.HouseKind;
+const RECEIVABLES = ledger.HOUSE.receivables;
 
 /** House account ids never change once made, so they are cached per organization and currency. */
 const settlementIds = new Map<string, string>();

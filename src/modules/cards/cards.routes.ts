@@ -6,6 +6,7 @@ import type { Ctx } from '../../platform/context.ts';
 import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './cards.service.ts';
+import { Entry } from '../accounts/accounts.schemas.ts';
 import * as lifecycle from './card-lifecycle.service.ts';
 import * as funds from './card-funds.service.ts';
 import type { CardAction } from './card-status.ts';
@@ -66,6 +67,10 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.post('/cards/:id/replace', {
     schema: { tags, summary: 'Replace a lost, stolen, damaged or expired card', params: IdParams, body: ReplaceBody, response: responses(201, envelope(CardRef), 'Replacement card created') },
   }, async (req, reply) => send(reply, 201, 'Card replaced successfully.', await lifecycle.replaceCard(ctx, principalOf(req).organizationId, req.params.id, req.body)));
+
+  r.get('/cards/:id/entries', {
+    schema: { tags, summary: 'The card\'s ledger entries (funding, holds, captures, refunds)', params: IdParams, querystring: listQuery({}), response: responses(200, listEnvelope(Type.Ref(Entry)), 'Entries') },
+  }, async (req, reply) => sendPage(reply, await service.listCardEntries(ctx, principalOf(req).organizationId, req.params.id, req.query)));
 
   r.get('/cards/:id/status-history', {
     schema: { tags, summary: 'Every status change of a card: who, why, when', params: IdParams, querystring: listQuery({}), response: responses(200, listEnvelope(StatusChange), 'Status changes') },

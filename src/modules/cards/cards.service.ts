@@ -176,4 +176,10 @@ export async function listCards(ctx: Ctx, organizationId: string, query: Paramet
   return { data: page.rows.map((row) => present(row, tokens.get(row.id))), meta: page.meta };
 }
 
+/** The card's own ledger entries: funding, holds, captures, refunds, returns. */
+export async function listCardEntries(ctx: Ctx, organizationId: string, id: string, query: ListQuery) {
+  const card = await load(ctx.db, organizationId, id);
+  return ledger.listEntries(ctx, organizationId, card.ledger_account_id, query);
+}
+
 export type CardListQuery = ListQuery & Parameters<typeof repo.listCards>[2];

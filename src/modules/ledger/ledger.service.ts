@@ -14,6 +14,8 @@ export const HOUSE = {
   deposits: 'house_deposits',
   settlement: 'house_settlement',
   disputes: 'house_disputes',
+  /** What a forced capture could not take from a card: owed by the card holder's side. */
+  receivables: 'house_receivables',
 } as const;
 export type HouseKind = (typeof HOUSE)[keyof typeof HOUSE];
 
