@@ -46,14 +46,20 @@ export async function startReceiver(): Promise<Receiver> {
     },
   };
   const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-    const id = headers['webhook-id'] ?? '';
+    const id = String(req.headers['webhook-id'] ?? '');
+    // In progress from the first byte until the exchange ends, answered or cut off.
     const running = (inProgress.get(id) ?? 0) + 1;
     inProgress.set(id, running);
     receiver.maxConcurrentPerMessage = Math.max(receiver.maxConcurrentPerMessage, running);
+    res.on('close', () => inProgress.set(id, (inProgress.get(id) ?? 1) - 1));
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return; // The sender went away mid-request.
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     const verifiedWith: number[] = [];
     receiver.secrets.forEach((secret, index) => {
       try {
@@ -70,7 +76,6 @@ export async function startReceiver(): Promise<Receiver> {
     const answer = receiver.answer(n, payload);
     if (answer.hang) { hanging.push(res); return; }
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-    inProgress.set(id, (inProgress.get(id) ?? 1) - 1);
     res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
   });
   server.listen(0, '127.0.0.1');

@@ -125,11 +125,14 @@ export async function deliverDue(ctx: Ctx, options: DeliveryJobOptions): Promise
   const { handled, toSend } = await claim(ctx, options);
   if (!toSend.length) return handled;
   const events = new Map((await repo.eventsByIds(ctx.db, [...new Set(toSend.map((d) => d.event_id))])).map((e) => [e.id, e]));
-  await Promise.all(toSend.map((delivery) => {
+  // Every claimed delivery gets its attempt recorded even if another one fails to record.
+  const results = await Promise.allSettled(toSend.map((delivery) => {
     const event = events.get(delivery.event_id);
     if (!event) throw new Error(`delivery ${delivery.id} names a missing event ${delivery.event_id}`);
     return attempt(ctx, delivery, event, options);
   }));
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return handled;
 }
 
