@@ -61,6 +61,11 @@ const FIXTURES: Record<string, () => Promise<void>> = {
     assert.equal(txn.status, 201, txn.text);
     ids.transactions = txn.body.data.id;
   },
+  async webhooks() {
+    const hook = await api.request('POST', '/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', events: ['*'] } });
+    assert.equal(hook.status, 201, hook.text);
+    ids.webhooks = hook.body.data.id;
+  },
   // Last: events of everything above exist by now.
   async events() { ids.events = (await api.request('GET', '/events?limit=1')).body.data[0].id; },
 };
@@ -79,6 +84,8 @@ const BODIES: Record<string, () => RequestOptions> = {
   'POST /cards/:id/withdraw': () => ({ body: { amount: 100 } }),
   'POST /cards/:id/replace': () => ({ body: { reason: 'stolen' } }),
   'PUT /cards/:id/pin': () => ({ body: { pin: '4826' } }),
+  'PATCH /webhooks/:id': () => ({ body: { description: 'Hijacked' } }),
+  'POST /webhooks/:id/replay': () => ({ body: { since: '2020-01-01T00:00:00.000Z' } }),
   'POST /simulator/cards/:id/tokenizations': () => ({ body: { walletType: 'apple_pay' } }),
   'POST /simulator/authorizations/:id/increment': () => ({ body: { amount: 1 } }),
 };
