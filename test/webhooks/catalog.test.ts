@@ -1,0 +1,74 @@
+// The event catalog's samples must look like the real events: a workload through the API emits
+// events of many types, and for every type seen, the sample carries exactly the top-level keys
+// of the real event's data (the shape receivers code against), with values of the same JSON kind.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { EVENT_CATALOG } from '../../src/modules/events/events.catalog.ts';
+import { startHarness, type Harness } from '../support/api.ts';
+import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import { approved, step } from '../authorizations/support.ts';
+
+let api: Harness;
+before(async () => { api = await startHarness({ config: { workers: false } }); });
+after(async () => { await api.checkLedger(); await api.close(); });
+
+const kind = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+
+async function workload() {
+  const account = await createAccount(api);
+  const other = await createAccount(api, { name: 'Second wallet' });
+  await api.request('PATCH', `/accounts/${account.id}`, { body: { name: 'Renamed wallet' } });
+  await api.request('POST', '/transfers', { body: { fromAccountId: account.id, toAccountId: other.id, amount: 100, currency: 'USD' } });
+  const program = await createProgram(api);
+  await api.request('PATCH', `/card-programs/${program.id}`, { body: { name: `${program.name} renamed` } });
+  const card = (await issueNameOnlyCard(api, account, program, 5_000)).body.data;
+  await api.request('PATCH', `/cards/${card.id}`, { body: { label: 'Travel' } });
+  await api.request('POST', `/cards/${card.id}/top-up`, { body: { amount: 100 } });
+  await api.request('POST', `/cards/${card.id}/withdraw`, { body: { amount: 100 } });
+  await api.request('PUT', `/cards/${card.id}/pin`, { body: { pin: '4826' } });
+  const auth = await approved(api, card.id, 1_000);
+  await step(api, auth.id, 'capture', { amount: 1_000 });
+  const hold = await approved(api, card.id, 500);
+  await step(api, hold.id, 'reverse');
+  await api.request('POST', `/cards/${card.id}/freeze`);
+  await api.request('POST', `/cards/${card.id}/unfreeze`);
+  await api.request('POST', '/budgets', { body: { accountId: account.id, name: 'Team', currency: 'USD', limit: { amount: 1_000, interval: 'monthly' } } });
+  await api.request('POST', '/card-holders', {
+    body: { firstName: 'Jane', lastName: 'Doe', email: 'jane@example.com', phoneNumber: '+14155550100', dateOfBirth: '1990-07-14', nationality: 'US', addressLine1: '1 Main St', city: 'San Francisco', state: 'CA', postalCode: '94105', country: 'US' },
+  });
+  await api.request('POST', '/api-keys', { body: { name: 'catalog check' } });
+  const hook = (await api.request('POST', '/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', events: ['*'] } })).body.data;
+  await api.request('POST', `/webhooks/${hook.id}/test`);
+  await api.request('POST', `/cards/${card.id}/cancel`);
+}
+
+// TODO: the catalog's samples are abbreviated (a card sample has 8 of its 34 keys, accounts lack
+// createdAt, ownerType, …; account.deposit_received names entryId where the event has id). Until
+// each sample is the full shape of its resource, this runs as a todo and lists every gap.
+test('every catalog sample has the keys of the real events of its type', { todo: 'catalog samples are abbreviated: see the gaps this test lists' }, async () => {
+  await workload();
+  const seen = new Map<string, Record<string, unknown>>();
+  let cursor: string | null = null;
+  do {
+    const res: any = await api.request('GET', `/events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.equal(res.status, 200, res.text);
+    for (const event of res.body.data) if (!seen.has(event.type)) seen.set(event.type, event.data);
+    cursor = res.body.meta.nextCursor;
+  } while (cursor);
+  assert.ok(seen.size >= 15, `the workload emits many types: ${[...seen.keys()].join(', ')}`);
+  const problems: string[] = [];
+  for (const [type, data] of seen) {
+    const entry = (EVENT_CATALOG as Record<string, { sample: Record<string, unknown> }>)[type];
+    if (!entry) { problems.push(`${type}: not in the catalog`); continue; }
+    const real = Object.keys(data).sort();
+    const sample = Object.keys(entry.sample).sort();
+    const missing = real.filter((k) => !sample.includes(k));
+    const extra = sample.filter((k) => !real.includes(k));
+    if (missing.length || extra.length) problems.push(`${type}: sample lacks [${missing.join(', ')}], has extra [${extra.join(', ')}]`);
+    for (const key of real.filter((k) => sample.includes(k))) {
+      const [a, b] = [kind(data[key]), kind(entry.sample[key])];
+      if (a !== b && a !== 'null' && b !== 'null') problems.push(`${type}.${key}: real ${a}, sample ${b}`);
+    }
+  }
+  assert.deepEqual(problems, [], problems.join('\n'));
+});
