@@ -7,6 +7,7 @@ import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import { EVENT_CATALOG, type EventType } from './events.catalog.ts';
 import * as repo from './events.repo.ts';
+import { fanOut } from '../webhooks/fan-out.ts';
 
 export interface RecordEvent {
   organizationId: string;
@@ -28,6 +29,8 @@ export async function recordEvent(tx: Queryable, event: RecordEvent) {
     previous_attributes: event.previousAttributes ?? null,
     created_at: event.at,
   });
+  // Deliveries to matching webhook endpoints commit with the event or not at all (the outbox).
+  await fanOut(tx, row);
   return present(row);
 }
 
