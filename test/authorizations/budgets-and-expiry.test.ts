@@ -79,10 +79,10 @@ describe('expiry sweeper', () => {
     const early = await approved(api, card.id, 300);
     clock.advance(HOUR_MS);
     const later = await approved(api, card.id, 200);
-    assert.equal(await sweepExpiredHolds(api.app.ctx), 0, 'nothing is due yet');
+    assert.equal(await sweepExpiredHolds(api.app.ctx, api.organizationId), 0, 'nothing is due yet');
     clock.advance(HOUR_MS + 1);
-    assert.equal(await sweepExpiredHolds(api.app.ctx), 1);
-    assert.equal(await sweepExpiredHolds(api.app.ctx), 0, 'never twice');
+    assert.equal(await sweepExpiredHolds(api.app.ctx, api.organizationId), 1);
+    assert.equal(await sweepExpiredHolds(api.app.ctx, api.organizationId), 0, 'never twice');
     const expired = (await api.request('GET', `/authorizations/${early.id}`)).body.data;
     assert.equal(expired.status, 'expired');
     assert.equal(expired.history.at(-1).kind, 'expiry');
@@ -95,7 +95,7 @@ describe('expiry sweeper', () => {
     assert.equal(late.status, 200, late.text);
     assert.deepEqual(await cardBalance(api, card.id), { available: 500, pending: 200 });
     clock.advance(HOUR_MS);
-    assert.equal(await sweepExpiredHolds(api.app.ctx), 1);
+    assert.equal(await sweepExpiredHolds(api.app.ctx, api.organizationId), 1);
     assert.deepEqual(await cardBalance(api, card.id), { available: 700, pending: 0 });
     assert.equal(program.holdTtlHours, 2);
   });
@@ -106,7 +106,7 @@ describe('expiry sweeper', () => {
     assert.equal((await api.request('POST', `/cards/${card.id}/cancel`, { body: {} })).status, 200);
     const before = (await balanceOf(api, account.id)).available;
     clock.advance(HOUR_MS);
-    assert.ok(await sweepExpiredHolds(api.app.ctx) >= 1);
+    assert.ok(await sweepExpiredHolds(api.app.ctx, api.organizationId) >= 1);
     assert.equal((await balanceOf(api, account.id)).available, before + 400);
     assert.deepEqual(await cardBalance(api, card.id), { available: 0, pending: 0 });
   });
@@ -116,7 +116,7 @@ describe('expiry sweeper', () => {
     for (let i = 0; i < 25; i++) await approved(api, card.id, 10);
     clock.advance(HOUR_MS);
     let handled = 0;
-    for (let run = 0; run < 5; run++) handled += await sweepExpiredHolds(api.app.ctx);
+    for (let run = 0; run < 5; run++) handled += await sweepExpiredHolds(api.app.ctx, api.organizationId);
     assert.equal(handled, 25);
     assert.deepEqual(await cardBalance(api, card.id), { available: 10_000, pending: 0 });
   });

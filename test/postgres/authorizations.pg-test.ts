@@ -1,13 +1,13 @@
 // Authorizations racing on PostgreSQL (issue 4): one card funded for exactly 50 holds, a budget
 // shared by 20 cards, and the expiry sweeper racing captures.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sweepExpiredHolds } from '../../src/modules/authorizations/expiry.job.ts';
 import type { Harness } from '../support/api.ts';
 import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
 import { MERCHANT } from '../authorizations/support.ts';
-import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, startConcurrencyHarness, tally } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const AMOUNT = 100;
 const FUNDED_FOR = 50;
@@ -18,11 +18,7 @@ const authorize = (api: Harness, cardId: string, amount: number, extra: Record<s
 
 describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
-  before(async () => { api = await startConcurrencyHarness(); });
-  after(async () => {
-    if (!api) return;
-    try { await api.checkLedger(); } finally { await api.close(); }
-  });
+  useConcurrencyHarness((started) => { api = started; });
 
   test(`${REQUESTS} concurrent authorizations on one card funded for exactly ${FUNDED_FOR}: exactly ${FUNDED_FOR} approved`, async (t) => {
     const account = await accountHolding(api, AMOUNT * FUNDED_FOR);
@@ -79,7 +75,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     if (start !== 'together') await Promise.race(captures);
     const sweeps = Array.from({ length: 4 }, async () => {
       let handled = 0;
-      for (let i = 0; i < 10; i++) handled += await sweepExpiredHolds(api.app.ctx);
+      for (let i = 0; i < 10; i++) handled += await sweepExpiredHolds(api.app.ctx, api.organizationId);
       return handled;
     });
     const [captured, swept] = await Promise.all([Promise.all(captures), Promise.all(sweeps)]);

@@ -1,10 +1,10 @@
 // Top-ups and withdrawals racing on one card (issue 3): neither the card nor its debit account is
 // ever overdrawn, and card + account always hold exactly what was put in.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Harness } from '../support/api.ts';
 import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
-import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, startConcurrencyHarness, tally } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, tally, useConcurrencyHarness } from './support.ts';
 
 const ACCOUNT_FUNDS = 10_000;
 const CARD_FUNDS = 3_000;
@@ -20,11 +20,7 @@ function seeded(seed: number) {
 
 describe('concurrent top-ups and withdrawals on one card', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
-  before(async () => { api = await startConcurrencyHarness(); });
-  after(async () => {
-    if (!api) return;
-    try { await api.checkLedger(); } finally { await api.close(); }
-  });
+  useConcurrencyHarness((started) => { api = started; });
 
   test(`${REQUESTS} racing top-ups and withdrawals never overdraw and never lose a cent`, async (t) => {
     const account = await accountHolding(api, ACCOUNT_FUNDS);

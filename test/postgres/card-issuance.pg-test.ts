@@ -1,10 +1,10 @@
 // Card issuance races on one funding account (DESIGN §3: the guarded UPDATE decides, no
 // read-then-write): 50 issuances fired at once against an account that can fund exactly 20.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Harness } from '../support/api.ts';
 import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
-import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, startConcurrencyHarness, tally } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const CARD_AMOUNT = 2_500;
 const FUNDABLE_CARDS = 20;
@@ -12,15 +12,7 @@ const ATTEMPTS = 50;
 
 describe('concurrent card issuance on one account', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
-  before(async () => { api = await startConcurrencyHarness(); });
-  after(async () => {
-    if (!api) return;
-    try {
-      await api.checkLedger();
-    } finally {
-      await api.close();
-    }
-  });
+  useConcurrencyHarness((started) => { api = started; });
 
   test(`${ATTEMPTS} issuances at once, funds for ${FUNDABLE_CARDS}: exactly ${FUNDABLE_CARDS} cards, balance exactly 0`, async (t) => {
     const account = await accountHolding(api, FUNDABLE_CARDS * CARD_AMOUNT);

@@ -2,10 +2,10 @@
 // create one card; the others are replays of it (byte for byte) or 409 idempotency_key_in_use.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Harness, Response } from '../support/api.ts';
 import { createProgram } from '../support/fixtures.ts';
-import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, startConcurrencyHarness, tally } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const CARD_AMOUNT = 1_000;
 const OPENING = 10 * CARD_AMOUNT;
@@ -17,15 +17,7 @@ function isReplay(r: Response) {
 
 describe('concurrent requests with one Idempotency-Key', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
-  before(async () => { api = await startConcurrencyHarness(); });
-  after(async () => {
-    if (!api) return;
-    try {
-      await api.checkLedger();
-    } finally {
-      await api.close();
-    }
-  });
+  useConcurrencyHarness((started) => { api = started; });
 
   test(`${RACERS} identical POST /cards at once: one card, replays identical to the original, or 409`, async (t) => {
     const account = await accountHolding(api, OPENING);

@@ -40,7 +40,7 @@ describe('API instances starting together on an empty database', { skip: POSTGRE
       await admin.query(`CREATE SCHEMA ${schema}`);
       const url = urlWithSearchPath(schema);
       const started = await Promise.allSettled(Array.from({ length: INSTANCES }, () =>
-        buildApp({ logger: false, config: { databaseUrl: url, sandboxApiKey: `sk_boot_${randomBytes(12).toString('hex')}`, databasePoolSize: 2 } })));
+        buildApp({ logger: false, config: { databaseUrl: url, sandboxApiKey: `sk_boot_${randomBytes(12).toString('hex')}`, databasePoolSize: 2, workers: false } })));
       const apps = started.filter((s): s is PromiseFulfilledResult<FastifyInstance> => s.status === 'fulfilled').map((s) => s.value);
       await Promise.all(apps.map((app) => app.close()));
       try {

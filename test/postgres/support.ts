@@ -2,6 +2,7 @@
 // collected only by `npm run test:pg`; run by hand on PGlite they skip with the message below,
 // because PGlite has one connection and cannot race (DESIGN §3).
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { onPostgres, startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
 
@@ -18,6 +19,23 @@ export const CONCURRENT_POOL_SIZE = 20;
 /** A harness whose new accounts open empty, so that every cent in them is put there by the test. */
 export function startConcurrencyHarness(): Promise<Harness> {
   return startHarness({ config: { sandboxOpeningBalance: 0, databasePoolSize: CONCURRENT_POOL_SIZE, rateLimitPerMinute: 1_000_000 } });
+}
+
+/**
+ * Inside a describe: a concurrency harness started before the suite's tests, and after them the
+ * ledger check and the close. `onStart` receives the harness.
+ */
+export function useConcurrencyHarness(onStart: (api: Harness) => void) {
+  let api: Harness | undefined;
+  before(async () => { api = await startConcurrencyHarness(); onStart(api); });
+  after(async () => {
+    if (!api) return;
+    try {
+      await api.checkLedger();
+    } finally {
+      await api.close();
+    }
+  });
 }
 
 /** A USD account holding exactly `amount`, funded by one simulated deposit. */

@@ -2,9 +2,9 @@
 // fired at once. No cent may be lost or invented, no request may fail with a 5xx, and every
 // account must end exactly where the successful requests put it.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Harness, Response } from '../support/api.ts';
-import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, startConcurrencyHarness, tally } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const OPENING = 4_000;
 const ROUNDS = 3;
@@ -37,15 +37,7 @@ function shuffle<T>(items: T[], next: () => number): T[] {
 
 describe('concurrent book transfers and deposits', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
-  before(async () => { api = await startConcurrencyHarness(); });
-  after(async () => {
-    if (!api) return;
-    try {
-      await api.checkLedger();
-    } finally {
-      await api.close();
-    }
-  });
+  useConcurrencyHarness((started) => { api = started; });
 
   const run = (op: Operation): Promise<Response> => op.kind === 'transfer'
     ? api.request('POST', '/transfers', { body: { fromAccountId: op.from, toAccountId: op.to, amount: op.amount, currency: 'USD', description: 'race' } })

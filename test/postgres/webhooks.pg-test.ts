@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { ManualClock, type Clock } from '../../src/platform/clock.ts';
 import { startJobs, type JobRunner } from '../../src/platform/jobs.ts';
-import { deliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
+import { createDeliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
 import { DELIVERY_LEASE_MS } from '../../src/modules/webhooks/retry-schedule.ts';
 import { startHarness, TEST_MASTER_KEY, testDatabaseUrl, type Harness } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
@@ -22,6 +22,8 @@ const PARALLEL_REQUESTS = 10;
 const WAIT_LIMIT_MS = 120_000;
 
 let api: Harness;
+/** The receiver's answer time while the child worker is killed. */
+const SLOW_ANSWER_MS = 1_500;
 let receiver: Receiver;
 
 /** Another app on the same database (and master key, which seals the signing secrets), with no HTTP traffic: a worker. */
@@ -94,7 +96,8 @@ describe('webhook delivery with several workers', { skip: POSTGRES_ONLY }, () =>
     const { webhookId, eventIds } = await setUp('two workers');
     receiver.maxConcurrentPerMessage = 0;
     const apps = [await workerApp(), await workerApp()];
-    const runners: JobRunner[] = apps.map((app) => startJobs(app.ctx, [deliveryJob], app.log));
+    // Scoped to this suite's organization: other suites share the database and have deliveries too.
+    const runners: JobRunner[] = apps.map((app) => startJobs(app.ctx, [createDeliveryJob({ organizationId: api.organizationId })], app.log));
     try {
       await until(() => new Set(ours(eventIds).map((r) => r.headers['webhook-id'])).size === EVENTS, 'every event to arrive');
     } finally {
@@ -123,12 +126,17 @@ describe('webhook delivery with several workers', { skip: POSTGRES_ONLY }, () =>
     let survivor: JobRunner | undefined;
     try {
       await until(() => ours(eventIds).length >= EVENTS / 5, 'the child worker to deliver a fifth');
+      // From now on the receiver answers slowly, so the child's next batch is surely in flight
+      // (claimed, sent, unanswered) when it is killed.
+      receiver.answer = () => ({ status: 200, body: 'ok', delayMs: SLOW_ANSWER_MS });
+      await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_MS / 3));
       child.kill('SIGKILL');
       await exited;
-      // The receiver finishes the dead worker's half-sent requests (20 ms answers) before the
-      // survivor starts: an overlap with those would not be two live attempts.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      survivor = startJobs(survivorApp.ctx, [deliveryJob], survivorApp.log);
+      // The receiver finishes the dead worker's half-sent requests before the survivor starts:
+      // an overlap with those would not be two live attempts.
+      await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_MS + 500));
+      receiver.answer = () => ({ status: 200, body: 'ok', delayMs: 20 });
+      survivor = startJobs(survivorApp.ctx, [createDeliveryJob({ organizationId: api.organizationId })], survivorApp.log);
       // What the killed worker held stays leased until its claim time + the lease: the survivor's
       // clock jumps past that instead of the test sleeping a minute.
       clock.advance(Date.now() - clock.now().getTime() + DELIVERY_LEASE_MS + 1_000);

@@ -70,8 +70,9 @@ export async function startHarness(options: { config?: Partial<Config> } & Omit<
     logger: false,
     ...options,
     // One master key for every test app, as every process of one deployment shares it: a key or a
-    // PAN made by one app is readable by another on the same PostgreSQL.
-    config: { databaseUrl: testDatabaseUrl(), sandboxApiKey: `sk_boot_${randomBytes(12).toString('hex')}`, masterKey: TEST_MASTER_KEY, ...options.config },
+    // PAN made by one app is readable by another on the same PostgreSQL. No background jobs unless a
+    // test asks: on a shared PostgreSQL they would deliver and expire other suites' work.
+    config: { databaseUrl: testDatabaseUrl(), sandboxApiKey: `sk_boot_${randomBytes(12).toString('hex')}`, masterKey: TEST_MASTER_KEY, workers: false, ...options.config },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -110,3 +110,14 @@ test('every catalog sample validates against its resource schema', async () => {
   }
   assert.deepEqual(problems, []);
 });
+
+test('the README states the retry schedule the code uses', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { describeSchedule, MAX_DELIVERY_ATTEMPTS, DELIVERY_TIMEOUT_MS } = await import('../../src/modules/webhooks/retry-schedule.ts');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const waits = /after waits of (.*); then/.exec(describeSchedule())![1].split(', ');
+  const spoken = `${waits.slice(0, -1).join(', ')} and ${waits[waits.length - 1]}`;
+  assert.ok(readme.includes(`${MAX_DELIVERY_ATTEMPTS} attempts at most`), 'attempt count');
+  assert.ok(readme.includes(spoken), `README should list the waits: ${spoken}`);
+  assert.ok(readme.includes(`${DELIVERY_TIMEOUT_MS / 1000} s to answer`), 'timeout');
+});

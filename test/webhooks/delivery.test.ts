@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { ManualClock } from '../../src/platform/clock.ts';
-import { createDeliveryJob, deliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
+import { createDeliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
 import { MAX_DELIVERY_ATTEMPTS, retryDelayMs } from '../../src/modules/webhooks/retry-schedule.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
@@ -12,10 +12,15 @@ import { startReceiver, type Receiver } from './receiver.ts';
 
 let api: Harness;
 let receiver: Receiver;
-const clock = new ManualClock();
+// Far in the future: on a shared PostgreSQL, a worker of another suite (system clock) never finds
+// these deliveries due, so only this file's explicit job runs deliver them.
+const clock = new ManualClock(new Date('2100-01-01T00:00:00.000Z'));
 
 /** Runs the delivery job until nothing is due; returns how many deliveries it handled. */
-async function drain(job = deliveryJob) {
+/** The delivery job, limited to this file's organization: on a shared PostgreSQL other suites have deliveries too. */
+const ownDeliveries = () => createDeliveryJob({ organizationId: api.organizationId });
+
+async function drain(job = ownDeliveries()) {
   let total = 0;
   for (let i = 0; i < 100; i++) {
     const handled = await job.run(api.app.ctx);
@@ -124,7 +129,7 @@ test('a receiver that fails 3 times then succeeds: one success, 3 failed attempt
 test('after the last attempt a delivery is failed; timeouts and connection errors are failed attempts', async () => {
   const hook = await createWebhook(['account.created']);
   receiver.answer = () => ({ status: 200, hang: true });
-  const quick = createDeliveryJob({ timeoutMs: 150 });
+  const quick = createDeliveryJob({ timeoutMs: 150, organizationId: api.organizationId });
   await createAccount(api);
   assert.equal(await drain(quick), 1);
   let [delivery] = await deliveriesOf(hook.id);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, before, test } from 'node:test';
-import { deliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
+import { createDeliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -82,7 +82,7 @@ test('without PAYGEN_WEBHOOK_ALLOW_PRIVATE, private targets are refused at creat
   const byName = await strict.request('POST', '/webhooks', { body: { url: receiver.url.replace('127.0.0.1', hostname()), events: ['account.created'] } });
   assert.equal(byName.status, 201, byName.text);
   await createAccount(strict);
-  assert.equal(await deliveryJob.run(strict.app.ctx), 1);
+  assert.equal(await createDeliveryJob({ organizationId: strict.organizationId }).run(strict.app.ctx), 1);
   const [delivery] = (await strict.request('GET', `/webhooks/${byName.body.data.id}/deliveries`)).body.data;
   assert.equal(delivery.status, 'pending');
   assert.match(delivery.attempts[0].error, /^refused_address: .* resolves to .*private/);
@@ -93,7 +93,7 @@ test('without PAYGEN_WEBHOOK_ALLOW_PRIVATE, private targets are refused at creat
   api.app.ctx.config.webhookAllowPrivate = false;
   try {
     await createAccount(api);
-    await deliveryJob.run(api.app.ctx);
+    await createDeliveryJob({ organizationId: api.organizationId }).run(api.app.ctx);
   } finally {
     api.app.ctx.config.webhookAllowPrivate = true;
   }
@@ -124,7 +124,7 @@ test('another organization\'s endpoints and deliveries answer 404', async () => 
   assert.ok(!(await api.request('GET', '/webhooks', as)).body.data.some((w: any) => w.id === hook.id));
   // Their "*" endpoint never receives our events.
   const before = receiver.received.length;
-  await deliveryJob.run(api.app.ctx);
+  await createDeliveryJob({ organizationId: api.organizationId }).run(api.app.ctx);
   assert.ok(receiver.received.slice(before).every((r) => r.payload.type === 'account.created' && r.payload.resourceId === account.id));
   assert.equal((await api.request('GET', `/webhooks/${theirs.id}/deliveries`, as)).body.data.length, 0);
   assert.equal((await api.request('GET', `/webhooks/${hook.id}`)).body.data.enabled, true, 'unchanged by their attempts');

@@ -124,11 +124,12 @@ export async function spendBetween(db: Queryable, organizationId: string, scope:
  * capture, reversal or another sweeper holds, so two workers never claim the same one; the claim
  * lasts until the caller's transaction ends.
  */
-export function claimExpired(db: Queryable, now: Date, limit: number) {
+export function claimExpired(db: Queryable, now: Date, limit: number, organizationId: string | null = null) {
   return db.query<AuthorizationRow>(
     `SELECT * FROM authorizations WHERE status = 'pending' AND expires_at <= $1
+        AND ($3::text IS NULL OR organization_id = $3)
       ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [now, limit],
+    [now, limit, organizationId],
   );
 }
 

@@ -12,10 +12,11 @@ import { expireClaimed } from './clearing.service.ts';
 export const EXPIRY_BATCH_SIZE = 20;
 export const EXPIRY_IDLE_DELAY_MS = 5_000;
 
-export function sweepExpiredHolds(ctx: Ctx): Promise<number> {
+/** Expires one batch of holds; `organizationId` limits it to one organization (a dedicated worker, or a test). */
+export function sweepExpiredHolds(ctx: Ctx, organizationId: string | null = null): Promise<number> {
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
-    const claimed = await repo.claimExpired(tx, now, EXPIRY_BATCH_SIZE);
+    const claimed = await repo.claimExpired(tx, now, EXPIRY_BATCH_SIZE, organizationId);
     // Card locks are taken in card id order, so two sweepers never wait on each other in a cycle.
     claimed.sort((a, b) => (a.card_id < b.card_id ? -1 : a.card_id > b.card_id ? 1 : 0));
     for (const auth of claimed) await expireClaimed(ctx, tx, auth, now);
@@ -23,4 +24,4 @@ export function sweepExpiredHolds(ctx: Ctx): Promise<number> {
   });
 }
 
-export const expiryJob: Job = { name: 'authorization-expiry', idleDelayMs: EXPIRY_IDLE_DELAY_MS, run: sweepExpiredHolds };
+export const expiryJob: Job = { name: 'authorization-expiry', idleDelayMs: EXPIRY_IDLE_DELAY_MS, run: (ctx) => sweepExpiredHolds(ctx) };

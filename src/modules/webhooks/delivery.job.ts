@@ -29,6 +29,8 @@ export interface DeliveryJobOptions {
   timeoutMs: number;
   leaseMs: number;
   idleDelayMs: number;
+  /** Only this organization's deliveries (a dedicated worker, or a test on a shared database). */
+  organizationId?: string;
 }
 
 type Claimed = repo.DueDelivery & { attempt: number };
@@ -43,7 +45,7 @@ export function payloadOf(event: EventRow): string {
 async function claim(ctx: Ctx, options: DeliveryJobOptions) {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const due = await repo.lockDue(tx, now, options.batchSize);
+    const due = await repo.lockDue(tx, now, options.batchSize, options.organizationId ?? null);
     const toSend: Claimed[] = [];
     for (const delivery of due) {
       if (delivery.status === 'sending') {

@@ -21,17 +21,18 @@ export interface DueDelivery {
  * Locks up to `limit` due deliveries, oldest first, skipping rows another worker holds: a
  * pending delivery whose time has come, or a sending one whose worker's lease ran out.
  */
-export function lockDue(tx: Queryable, now: Date, limit: number) {
+export function lockDue(tx: Queryable, now: Date, limit: number, organizationId: string | null = null) {
   return tx.query<DueDelivery>(
     `SELECT d.id, d.organization_id, d.endpoint_id, d.event_id, d.status, d.attempt_count, w.url,
             (w.enabled AND w.deleted_at IS NULL) AS endpoint_live,
             w.secret_sealed, w.previous_secret_sealed, w.previous_secret_expires_at
        FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
       WHERE d.status IN ('pending', 'sending') AND d.due_at <= $1
+        AND ($3::text IS NULL OR d.organization_id = $3)
       ORDER BY d.due_at
       LIMIT $2
       FOR UPDATE OF d SKIP LOCKED`,
-    [now, limit],
+    [now, limit, organizationId],
   );
 }
 
