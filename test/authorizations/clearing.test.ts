@@ -22,6 +22,19 @@ async function transactionsOf(authorizationId: string) {
 }
 
 describe('increment', () => {
+  test('an increment respects spend controls: interval limits count it, a per-transaction cap the new total', async () => {
+    const { card } = await fundedCard(api, 10_000, { card: { spendControls: { limits: [{ amount: 1_000, interval: 'per_transaction' }, { amount: 1_500, interval: 'daily' }] } } });
+    const auth = await approved(api, card.id, 800);
+    const capped = await ok(await step(api, auth.id, 'increment', { amount: 300 }));
+    assert.deepEqual([capped.history.at(-1).approved, capped.history.at(-1).reason, capped.heldAmount], [false, 'spend_limit_exceeded', 800]);
+    const within = await ok(await step(api, auth.id, 'increment', { amount: 200 }));
+    assert.deepEqual([within.history.at(-1).approved, within.heldAmount], [true, 1_000]);
+    const second = await approved(api, card.id, 400);
+    const daily = await ok(await step(api, second.id, 'increment', { amount: 200 }));
+    assert.deepEqual([daily.history.at(-1).approved, daily.history.at(-1).reason, daily.heldAmount], [false, 'spend_limit_exceeded', 400], 'the day already holds 1,400 of 1,500');
+    assert.deepEqual(await cardBalance(api, card.id), { available: 10_000 - 1_400, pending: 1_400 });
+  });
+
   test('an increment holds more; a short one is declined in the history and holds nothing', async () => {
     const { card } = await fundedCard(api, 1_000);
     const auth = await approved(api, card.id, 400);

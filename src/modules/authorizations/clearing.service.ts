@@ -7,6 +7,8 @@ import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
 import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import * as budgets from '../budgets/budgets.service.ts';
+import * as cardHolders from '../card-holders/card-holders.service.ts';
+import * as programs from '../card-programs/card-programs.service.ts';
 import { afterHoldReleased, lockCard } from '../cards/card-lifecycle.service.ts';
 import type { CardRow } from '../cards/cards.repo.ts';
 import { recordEvent } from '../events/events.service.ts';
@@ -16,6 +18,7 @@ import type { CaptureBody, DeclineReason, HistoryEntry, IncrementBody, ReverseBo
 import * as repo from './authorizations.repo.ts';
 import { cardUsable, AUTHORIZATION_LOCK_TIMEOUT_MS, present } from './authorizations.service.ts';
 import { availableOf, forcedDebit, fundingAccountId, settlementAccountId } from './funding.ts';
+import { checkSpendControls, controlSets } from './spend-controls.ts';
 
 /** History entries kept per authorization; increments beyond it are refused. */
 export const MAX_HISTORY_ENTRIES = 100;
@@ -89,8 +92,27 @@ async function incrementDecline(s: Step, amount: number): Promise<DeclineReason 
     // The clock is read after the budget lock, so that every hold committed before it counts.
     if ((await budgets.figuresOf(s.tx, budget, s.ctx.clock.now())).remaining < amount) return 'budget_exceeded';
   }
+  const controlled = await incrementControls(s, amount);
+  if (controlled) return controlled;
   if ((await availableOf(s.tx, await fundingAccountId(s.tx, s.card))) < amount) return 'insufficient_funds';
   return null;
+}
+
+/**
+ * Spend controls of program, card holder and card for an increment: interval limits count the
+ * increment on top of what is already held and captured; a per-transaction cap applies to the
+ * authorization's new total.
+ */
+async function incrementControls(s: Step, amount: number): Promise<DeclineReason | null> {
+  const organizationId = s.card.organization_id;
+  const program = await programs.findProgramRow(s.tx, organizationId, s.card.program_id);
+  const holder = s.card.card_holder_id ? await cardHolders.findCardHolder(s.tx, organizationId, s.card.card_holder_id) : undefined;
+  const sets = controlSets(s.card, program.default_spend_controls, holder?.spend_controls ?? null);
+  const only = (perTransaction: boolean) => sets.map((set) => ({
+    ...set, controls: { ...set.controls, limits: (set.controls?.limits ?? []).filter((l) => (l.interval === 'per_transaction') === perTransaction) },
+  }));
+  return await checkSpendControls(s.tx, organizationId, only(false), amount, s.auth.merchant, s.now)
+    ?? await checkSpendControls(s.tx, organizationId, only(true), s.auth.approved_amount + amount, s.auth.merchant, s.now);
 }
 
 /** An incremental authorization: all or nothing; a decline is recorded in the history. */
