@@ -30,6 +30,9 @@ export const ListMeta = Type.Object(
   { $id: 'ListMeta' },
 );
 
+/** The `:id` path parameter of every resource route. */
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
 export function envelope<T extends TSchema>(data: T) {
   return Type.Object({
     statusCode: Type.Integer(),

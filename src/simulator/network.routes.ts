@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../platform/auth.ts';
 import type { Ctx } from '../platform/context.ts';
-import { envelope, responses, send } from '../platform/envelope.ts';
+import { envelope, IdParams, responses, send } from '../platform/envelope.ts';
 import { Authorization, CaptureBody, CreateAuthorizationBody, IncrementBody, ReverseBody } from '../modules/authorizations/authorizations.schemas.ts';
 import * as authorizations from '../modules/authorizations/authorizations.service.ts';
 import * as clearing from '../modules/authorizations/clearing.service.ts';
@@ -13,7 +13,6 @@ import { ForceCaptureBody, RefundBody, Transaction } from '../modules/transactio
 import * as transactions from '../modules/transactions/transactions.service.ts';
 import { optionalBody } from '../modules/cards/cards.routes.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

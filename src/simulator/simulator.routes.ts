@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../platform/auth.ts';
 import type { Ctx } from '../platform/context.ts';
-import { envelope, responses, send } from '../platform/envelope.ts';
+import { envelope, IdParams, responses, send } from '../platform/envelope.ts';
 import { Deposit, DepositBody } from '../modules/accounts/accounts.schemas.ts';
 import * as accounts from '../modules/accounts/accounts.service.ts';
 import { CardHolder, KycBody } from '../modules/card-holders/card-holders.schemas.ts';
@@ -27,7 +27,6 @@ const CARD_ACTIONS: Array<[CardAction, 'PATCH' | 'POST', number, string]> = [
   ['reinstate', 'POST', 200, 'Lift a suspension: back to the status before it'],
 ];
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

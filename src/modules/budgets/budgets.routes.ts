@@ -3,12 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
+import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './budgets.service.ts';
 import { Budget, BudgetListQuery, CreateBudgetBody, UpdateBudgetBody } from './budgets.schemas.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export async function budgetsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

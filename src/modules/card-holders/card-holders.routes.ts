@@ -3,14 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
+import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { ApiError } from '../../platform/errors.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './card-holders.service.ts';
 import { AddDocumentsBody, CardHolder, CardHolderListQuery, CreateCardHolderBody, Document, UpdateCardHolderBody } from './card-holders.schemas.ts';
 import { attachmentHeader } from './uploads.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const DocumentParams = Type.Object({ id: Type.String({ maxLength: 64 }), docId: Type.String({ maxLength: 64 }) });
 const JSON_OR_MULTIPART = ['application/json', 'multipart/form-data'];
 const FILE_TYPES = ['image/jpeg', 'image/png', 'application/pdf'];

@@ -6,13 +6,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { ErrorBody, envelope, responses, send } from '../../platform/envelope.ts';
+import { envelope, ErrorBody, IdParams, responses, send } from '../../platform/envelope.ts';
 import { toApiError } from '../../platform/errors.ts';
 import { messagePage, pinForm, sendPage } from './card-pin-page.ts';
 import * as service from './card-pins.service.ts';
 import { PinPageBody, PinSession, PinStatus, SetPinBody, TokenParams } from './card-pins.schemas.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 /** The hosted form posts two 4-digit fields: anything much larger is not this form. */
 export const MAX_PIN_FORM_BYTES = 1024;
 

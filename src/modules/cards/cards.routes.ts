@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
+import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './cards.service.ts';
 import { Entry } from '../accounts/accounts.schemas.ts';
@@ -12,7 +12,6 @@ import * as funds from './card-funds.service.ts';
 import type { CardAction } from './card-status.ts';
 import { Card, CardListQuery, CreateCardBody, FundsBody, ReasonBody, ReplaceBody, StatusChange, UpdateCardBody } from './cards.schemas.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** Action routes take an optional body: no body at all means no reason. */
 export const optionalBody = async (req: { body: unknown }) => { req.body ??= {}; };

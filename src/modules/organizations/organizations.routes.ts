@@ -3,10 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
+import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './organizations.service.ts';
-import { ApiKey, ApiKeyBody, ApiKeyCreated, IdParams, LoginBody, Me, Session, SignupBody, Token, TokenBody } from './organizations.schemas.ts';
+import { ApiKey, ApiKeyBody, ApiKeyCreated, LoginBody, Me, Session, SignupBody, Token, TokenBody } from './organizations.schemas.ts';
 
 export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -26,7 +26,6 @@ export type TokenBody = Static<typeof TokenBody>;
 export const ApiKeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 export type ApiKeyBody = Static<typeof ApiKeyBody>;
 
-export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export const Organization = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String({ format: 'date-time' }) }, { $id: 'Organization' });
 export const User = Type.Object({ id: Type.String(), email: Type.String(), organizationId: Type.String(), createdAt: Type.String({ format: 'date-time' }) }, { $id: 'User' });

@@ -3,12 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { listEnvelope, responses, sendPage } from '../../platform/envelope.ts';
+import { IdParams, listEnvelope, responses, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as service from './tokenizations.service.ts';
 import { Tokenization, TokenizationListQuery } from './tokenizations.schemas.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export async function tokenizationsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

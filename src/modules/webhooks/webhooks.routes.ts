@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { envelope, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
+import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
 import * as deliveries from './deliveries.service.ts';
 import { describeSchedule } from './retry-schedule.ts';
@@ -12,7 +12,6 @@ import {
   CreateWebhookBody, Delivery, DeliveryListQuery, ReplayBody, ReplayResult, UpdateWebhookBody, Webhook, WebhookWithSecret,
 } from './webhooks.schemas.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
