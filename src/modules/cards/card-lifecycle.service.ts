@@ -16,7 +16,7 @@ import * as programs from '../card-programs/card-programs.service.ts';
 import { nextStatus, TERMINAL, type Actor, type CardAction } from './card-status.ts';
 import * as repo from './cards.repo.ts';
 import type { CardStatus, ReplaceBody, UpdateCardBody } from './cards.schemas.ts';
-import { openCard, readCard } from './cards.service.ts';
+import { openCard, readCard, viewCard as view } from './cards.service.ts';
 import * as tokenizations from '../tokenizations/tokenizations.service.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 
@@ -30,12 +30,6 @@ export interface Shipping { status: 'pending' | 'shipped' | 'delivered'; trackin
 
 async function lock(tx: Queryable, organizationId: string, id: string) {
   const row = await repo.lockCard(tx, organizationId, id);
-  if (!row) throw notFound('Card');
-  return row;
-}
-
-async function view(tx: Queryable, organizationId: string, id: string) {
-  const row = await repo.findCard(tx, organizationId, id);
   if (!row) throw notFound('Card');
   return row;
 }

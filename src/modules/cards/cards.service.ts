@@ -45,7 +45,8 @@ export function present(row: repo.CardView, tokens: Tokenization[] = []): Card {
   };
 }
 
-async function load(db: Queryable, organizationId: string, id: string) {
+/** The card row with its program name and counters, or a 404 (also for another org's card). */
+export async function viewCard(db: Queryable, organizationId: string, id: string) {
   const row = await repo.findCard(db, organizationId, id);
   if (!row) throw notFound('Card');
   return row;
@@ -53,7 +54,7 @@ async function load(db: Queryable, organizationId: string, id: string) {
 
 /** A card as the API shows it, with its wallet tokenizations (a 404 if it is not this org's). */
 export async function readCard(db: Queryable, organizationId: string, id: string): Promise<Card> {
-  const row = await load(db, organizationId, id);
+  const row = await viewCard(db, organizationId, id);
   const tokens = await tokenizations.listForCards(db, organizationId, [id]);
   return present(row, tokens.get(id));
 }
@@ -178,7 +179,7 @@ export async function listCards(ctx: Ctx, organizationId: string, query: Paramet
 
 /** The card's own ledger entries: funding, holds, captures, refunds, returns. */
 export async function listCardEntries(ctx: Ctx, organizationId: string, id: string, query: ListQuery) {
-  const card = await load(ctx.db, organizationId, id);
+  const card = await viewCard(ctx.db, organizationId, id);
   return ledger.listEntries(ctx, organizationId, card.ledger_account_id, query);
 }
 
