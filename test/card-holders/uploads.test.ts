@@ -1,4 +1,4 @@
-// KYC uploads against /work/shared/vectors/uploads.json: content decides the type, names are made
+// KYC uploads against test/data/vectors/uploads.json: content decides the type, names are made
 // safe, limits hold, and a refused file leaves nothing behind.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import { MAX_UPLOAD_BYTES } from '../../src/platform/multipart.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { JPEG, PDF, PNG, QUICKSTART_FIELDS, createHolder, eventTypes, expectError, multipart, type FilePart } from './helpers.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/uploads.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../data/vectors/uploads.json', import.meta.url), 'utf8')) as {
   contentCases: Array<{ id: string; declared: string; filename: string; bytesB64: string; sniffed: string; referenceDecision: 'accept' | 'reject' }>;
   filenameCases: Array<{ filename: string; expectation: string }>;
 };

@@ -8,7 +8,7 @@ import { hashPin, weakPinReason } from '../../src/modules/cards/pin.ts';
 import { containsPin, logLeaks, startPinHarness, withoutCardDigits, type PinHarness } from './support.ts';
 
 interface PinCase { pin: string; expectReject: boolean; matchedRules: string[] }
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/cards-pins.json', import.meta.url), 'utf8')).pin as { cases: PinCase[] };
+const vectors = JSON.parse(readFileSync(new URL('../data/vectors/cards-pins.json', import.meta.url), 'utf8')).pin as { cases: PinCase[] };
 const DATE_RULES = new Set(['dateMMDD', 'dateDDMM']);
 
 let h: PinHarness;

@@ -1,4 +1,5 @@
-// API.md "Idempotency" and every scenario of /work/shared/vectors/idempotency.json, adapted to our
+// API.md "Idempotency" and every scenario of test/data/vectors/idempotency.json (a copy of the
+// published vectors), adapted to our
 // contract (errors in our envelope, the header optional). The policy is documented at the top of
 // src/platform/idempotency.ts. Races between two identical requests are proved on PostgreSQL by the
 // concurrency suite; here PGlite shows the sequential semantics (and that a burst never executes twice).
