@@ -54,8 +54,8 @@ export const IDEMPOTENCY_LEASE_MS = 60_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** A committed result larger than this is not kept; a lost response is then rebuilt from its id. */
 export const MAX_STORED_RESULT_CHARS = 256 * 1024;
-export const LOST_RESPONSE_MESSAGE = 'This request was executed, but its original response was lost before it was '
-  + 'stored (the server stopped). data is the result the request committed; fetch the resource for its current state.';
+export const LOST_RESPONSE_MESSAGE = 'This request already ran, but its original response was not kept. data holds '
+  + 'what the request committed (or only its id, or null when unknown); fetch the resource for its current state.';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Codes of results that are not stored: the request never began executing. */
 const NOT_STORED_CODES = new Set(['validation_failed', 'invalid_amount', 'invalid_currency', 'invalid_json', 'invalid_cursor']);
