@@ -31,8 +31,8 @@
 // - `committed` with an expired lease: the effect committed but the process died before the
 //   response was stored. The command never runs again: the retry gets the route's success status
 //   with the committed result rebuilt through the route's response schema (or, if it cannot be,
-//   the resource id), a message saying the original response was lost, and
-//   `Idempotent-Replayed: true`.
+//   the resource id), a message saying the original response was not kept, and
+//   `Idempotent-Replayed: true`. That answer is stored: the key is `completed` from then on.
 // The lease token fences a slow first attempt that outlived its lease: its marker no longer
 // matches, so its transaction rolls back (409) instead of executing a second time. A request that
 // commits several transactions is marked by the first; a request that writes outside any
@@ -183,18 +183,18 @@ async function preHandler(db: Db, request: FastifyRequest, reply: FastifyReply) 
   if (existing.fingerprint !== print) {
     throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
   }
-  const found = { row: existing, context: sealContext(organizationId, key) };
-  if (existing.state === 'completed' && existing.status_code !== null) return replay(request, reply, found);
+  const found = { row: existing, organizationId, key, context: sealContext(organizationId, key) };
+  if (existing.state === 'completed' && existing.status_code !== null) return replay(db, request, reply, found);
   // No lease at all: written by a version without leases, whose state cannot be trusted.
   const leaseLive = !existing.locked_until || existing.locked_until.getTime() > now;
   if (leaseLive || existing.state === 'completed') throw inUse();
-  if (existing.state === 'committed') return answerLost(request, reply, found);
+  if (existing.state === 'committed') return answerLost(db, request, reply, found);
   if (!await takeOver(db, now, organizationId, key, existing.lease_token, lease)) throw inUse();
   request.idempotency = { organizationId, key, lease, finished: false };
 }
 
 /** A stored key as a retry found it, with the context its sealed values are bound to. */
-interface Found { row: StoredKey; context: string }
+interface Found { row: StoredKey; organizationId: string; key: string; context: string }
 
 /** Opens a value this key sealed; null if it cannot be (another vault key, or tampered with). */
 function openSealed(request: FastifyRequest, found: Found, sealed: string): string | null {
@@ -208,11 +208,11 @@ function openSealed(request: FastifyRequest, found: Found, sealed: string): stri
   }
 }
 
-function replay(request: FastifyRequest, reply: FastifyReply, found: Found) {
+function replay(db: Db, request: FastifyRequest, reply: FastifyReply, found: Found) {
   const { row } = found;
   // Bodies stored before sealing began (vault_key_id NULL) are replayed as they are.
   const body = row.vault_key_id === null ? row.response_body : openSealed(request, found, row.response_body ?? '');
-  if (body === null) return answerLost(request, reply, found);
+  if (body === null) return answerLost(db, request, reply, found);
   markReplay(reply);
   return reply.code(row.status_code!).send(body);
 }
@@ -232,13 +232,19 @@ function successStatus(request: FastifyRequest): number {
  * The effect committed but its response was never stored. Never executes again: answers the
  * committed result through the route's own response schema when it fits, else its id.
  */
-function answerLost(request: FastifyRequest, reply: FastifyReply, found: Found) {
+async function answerLost(db: Db, request: FastifyRequest, reply: FastifyReply, found: Found) {
   const status = successStatus(request);
   const sealed = found.row.result_sealed;
   const text = sealed === null ? null : openSealed(request, found, sealed);
-  const result = text === null ? null : JSON.parse(text) as unknown;
+  const body = lostBody(reply, status, text === null ? null : JSON.parse(text) as unknown);
+  // Kept as the key's answer, so that every later retry replays these same bytes.
+  await db.query(
+    `UPDATE idempotency_keys SET state = 'completed', status_code = $3, response_body = $4, vault_key_id = $5, locked_until = NULL
+     WHERE organization_id = $1 AND key = $2 AND state = 'committed'`,
+    [found.organizationId, found.key, status, request.server.ctx.vault.seal(body, found.context), request.server.ctx.vault.keyId],
+  );
   markReplay(reply);
-  return reply.code(status).send(lostBody(reply, status, result));
+  return reply.code(status).send(body);
 }
 
 function lostBody(reply: FastifyReply, status: number, result: unknown): string {
