@@ -210,11 +210,14 @@ function openSealed(request: FastifyRequest, found: Found, sealed: string): stri
 
 function replay(db: Db, request: FastifyRequest, reply: FastifyReply, found: Found) {
   const { row } = found;
+  const status = row.status_code!;
   // Bodies stored before sealing began (vault_key_id NULL) are replayed as they are.
   const body = row.vault_key_id === null ? row.response_body : openSealed(request, found, row.response_body ?? '');
-  if (body === null) return answerLost(db, request, reply, found);
   markReplay(reply);
-  return reply.code(row.status_code!).send(body);
+  if (body !== null) return reply.code(status).send(body);
+  // The answer no longer opens: a success is rebuilt like a lost one; a failure keeps its status.
+  if (status < 300) return answerLost(db, request, reply, found, status);
+  throw new ApiError(status, 'idempotent_response_unreadable', `This request already ran under this Idempotency-Key and failed with status ${status}, but its stored answer can no longer be read; send it with a new key.`);
 }
 
 function markReplay(reply: FastifyReply) {
@@ -232,8 +235,7 @@ function successStatus(request: FastifyRequest): number {
  * The effect committed but its response was never stored. Never executes again: answers the
  * committed result through the route's own response schema when it fits, else its id.
  */
-async function answerLost(db: Db, request: FastifyRequest, reply: FastifyReply, found: Found) {
-  const status = successStatus(request);
+async function answerLost(db: Db, request: FastifyRequest, reply: FastifyReply, found: Found, status = successStatus(request)) {
   const sealed = found.row.result_sealed;
   const text = sealed === null ? null : openSealed(request, found, sealed);
   const body = lostBody(reply, status, text === null ? null : JSON.parse(text) as unknown);

@@ -133,3 +133,21 @@ describe('the process died after the effect committed, before its answer was sto
     assert.equal(row.result_sealed.includes(account.id), false);
   });
 });
+
+describe('each request marks its own key', () => {
+  test('concurrent keyed deposits: each key keeps the result of its own transaction', async () => {
+    const account = await createAccount(api);
+    const deposits = Array.from({ length: 6 }, (_, i) => ({ key: newKey(), amount: 100 + i }));
+    const send = (d: (typeof deposits)[number]) =>
+      api.request('POST', `/simulator/accounts/${account.id}/deposits`, { body: { amount: d.amount }, headers: { 'idempotency-key': d.key } });
+    const answers = await Promise.all(deposits.map(send));
+    for (const res of answers) assert.equal(res.status, 201, res.text);
+    for (const d of deposits) await dieMidRequest(d.key, 'committed');
+    clock.advance(PAST_THE_LEASE_MS);
+    for (const [i, d] of deposits.entries()) {
+      const rebuilt = await send(d);
+      assert.equal(rebuilt.body.message, LOST_RESPONSE_MESSAGE);
+      assert.deepEqual(rebuilt.body.data, answers[i].body.data, `${d.key} holds the result of its own deposit`);
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { LOST_RESPONSE_MESSAGE } from '../../src/platform/idempotency.ts';
 import { startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 
@@ -173,5 +174,37 @@ describe('stored answers are sealed; replays open them', () => {
     const replay = await api.request('POST', '/accounts', { body, headers: { 'idempotency-key': key } });
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.equal(replay.text, first.text);
+  });
+});
+
+describe('an answer sealed with a key the vault no longer has', () => {
+  const markSealedByOldKey = (key: string) => api.app.ctx.db.query(
+    "UPDATE idempotency_keys SET vault_key_id = 'retired-key' WHERE organization_id = $1 AND key = $2", [api.organizationId, key]);
+
+  test('a success is answered as ran-but-not-kept, and never runs again', async () => {
+    const key = newKey();
+    const ownerId = `owner-${key}`;
+    const body = { ownerType: 'business', ownerId, name: 'Unreadable', type: 'checking', category: 'fiat', currency: 'USD' };
+    assert.equal((await api.request('POST', '/accounts', { body, headers: { 'idempotency-key': key } })).status, 201);
+    await markSealedByOldKey(key);
+    const retry = await api.request('POST', '/accounts', { body, headers: { 'idempotency-key': key } });
+    assert.equal(retry.status, 201, retry.text);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    assert.equal(retry.body.message, LOST_RESPONSE_MESSAGE);
+    assert.equal(retry.body.data, null, 'nothing it cannot read is invented');
+    assert.equal((await api.request('GET', `/accounts?ownerId=${ownerId}`)).body.data.length, 1);
+  });
+
+  test('a failure keeps its status with idempotent_response_unreadable', async () => {
+    const key = newKey();
+    const from = await createAccount(api);
+    const to = await createAccount(api);
+    const body = { fromAccountId: from.id, toAccountId: to.id, amount: from.balance.available + 1, currency: 'USD' };
+    assert.equal((await api.request('POST', '/transfers', { body, headers: { 'idempotency-key': key } })).status, 422);
+    await markSealedByOldKey(key);
+    const retry = await api.request('POST', '/transfers', { body, headers: { 'idempotency-key': key } });
+    assert.equal(retry.status, 422, retry.text);
+    assert.equal(retry.body.error.code, 'idempotent_response_unreadable');
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
   });
 });
