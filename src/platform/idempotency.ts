@@ -35,8 +35,9 @@
 //   `Idempotent-Replayed: true`. That answer is stored: the key is `completed` from then on.
 // The lease token fences a slow first attempt that outlived its lease: its marker no longer
 // matches, so its transaction rolls back (409) instead of executing a second time. A request that
-// commits several transactions is marked by the first; a request that writes outside any
-// transaction (none of the routes' effects do) would be retried after its lease expired.
+// commits several transactions is marked by the first. A write outside any transaction is not
+// covered and may run again after a crash: only idempotent ones exist (logout revoking its own
+// token, a house account created on first use).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { beforeCommitHook, type Db, type Queryable } from './db.ts';
