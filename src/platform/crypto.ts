@@ -18,8 +18,12 @@ type Purpose = 'pan-encryption' | 'pan-lookup' | 'cvv' | 'credential-hash' | 'pi
 
 export interface Vault {
   readonly keyId: string;
-  seal(plaintext: string): string;
-  open(sealed: string): string;
+  /**
+   * AES-256-GCM. `context` (optional) is authenticated but not stored: a ciphertext opens only
+   * with the same context, so a sealed value copied to another row does not open there.
+   */
+  seal(plaintext: string, context?: string): string;
+  open(sealed: string, context?: string): string;
   /** Keyed hash for lookups (PAN uniqueness, API keys, tokens): hex. */
   hash(purpose: Purpose, value: string): string;
   /** Raw purpose-bound key bytes (e.g. to derive a CVV like a network CVK). */
@@ -40,16 +44,18 @@ export function createVault(masterKey: Buffer): Vault {
   return {
     keyId,
     subkey,
-    seal(plaintext) {
+    seal(plaintext, context) {
       const iv = randomBytes(GCM_IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', subkey('pan-encryption'), iv);
+      if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
       const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64url')).join('.');
     },
-    open(sealed) {
+    open(sealed, context) {
       const [iv, tag, data] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
       const decipher = createDecipheriv('aes-256-gcm', subkey('pan-encryption'), iv);
       decipher.setAuthTag(tag);
+      if (context !== undefined) decipher.setAAD(Buffer.from(context, 'utf8'));
       return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
     },
     hash(purpose, value) {

@@ -1,6 +1,7 @@
 // One database port, two adapters: PGlite (embedded, default) and PostgreSQL (pooled).
 // The same SQL runs on both. Services own transactions through `db.transaction`, which retries
 // the whole command on serialization failures and deadlocks (DESIGN §3, step 4).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -20,6 +21,23 @@ export interface Db extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A last statement that the code running a request adds to each of its transactions, so that it
+ * commits or rolls back with the command's effect (the idempotency key's `committed` marker).
+ * It receives what the transaction's function returned.
+ */
+export type BeforeCommit = (tx: Queryable, result: unknown) => Promise<void>;
+
+/** The current request's BeforeCommit, if any (set around a route handler by idempotency.ts). */
+export const beforeCommitHook = new AsyncLocalStorage<BeforeCommit>();
+
+/** Runs the transaction's function, then the request's last statement, on the same connection. */
+async function runWithHook<T>(fn: (tx: Queryable) => Promise<T>, tx: Queryable): Promise<T> {
+  const result = await fn(tx);
+  await beforeCommitHook.getStore()?.(tx, result);
+  return result;
 }
 
 export const MAX_TRANSACTION_ATTEMPTS = 8;
@@ -72,7 +90,7 @@ class PgliteDb implements Db {
     // to time out on; retries are kept for the shared code path.
     return withRetries(() =>
       this.pg.transaction(async (tx) =>
-        fn({ query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
+        runWithHook(fn, { query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
       ),
     );
   }
@@ -102,7 +120,7 @@ class PostgresDb implements Db {
         if (options.lockTimeoutMs) {
           await client.query(`SET LOCAL lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
         }
-        const result = await fn({
+        const result = await runWithHook(fn, {
           query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
         });
         await client.query('COMMIT');

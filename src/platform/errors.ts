@@ -64,6 +64,7 @@ export const ERROR_CODES: Record<string, string> = {
   rate_limited: 'Too many requests for this credential; see Retry-After.',
   idempotency_key_reused: 'The Idempotency-Key was used with a different request.',
   idempotency_key_in_use: 'A request with this Idempotency-Key is still running.',
+  idempotent_response_unreadable: 'The request already ran and failed under this Idempotency-Key, but its stored answer no longer opens (the master key changed); send it with a new key.',
   invalid_amount: 'Amounts are positive safe integers of minor units.',
   invalid_cursor: 'The pagination cursor is malformed or belongs to another query.',
   insufficient_funds: 'The debit account cannot cover the amount.',

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/platform/clock.ts';
-import { IDEMPOTENCY_TTL_MS } from '../../src/platform/idempotency.ts';
+import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_MS } from '../../src/platform/idempotency.ts';
 import { onPostgres, startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
 
@@ -305,10 +305,10 @@ describe('in flight and failures', () => {
     const key = newKey();
     const first = await createWithKey(key, accountBody(`owner-${key}`));
     assert.equal(first.status, 201);
-    // Put the stored key back in the state it has while the first request runs (or after a crash).
+    // Put the stored key back in the state it has while the first request runs: claimed, its lease on.
     await api.app.ctx.db.query(
-      "UPDATE idempotency_keys SET state = 'running', status_code = NULL, response_body = NULL WHERE organization_id = $1 AND key = $2",
-      [api.organizationId, key],
+      "UPDATE idempotency_keys SET state = 'running', status_code = NULL, response_body = NULL, locked_until = $3 WHERE organization_id = $1 AND key = $2",
+      [api.organizationId, key, new Date(Date.now() + IDEMPOTENCY_LEASE_MS)],
     );
     assertError(await createWithKey(key, accountBody(`owner-${key}`)), 409, 'idempotency_key_in_use');
     // A different body is still a misuse of the key, whatever its state.

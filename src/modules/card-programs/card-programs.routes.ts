@@ -23,14 +23,17 @@ export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: C
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getProgram(ctx, principalOf(req).organizationId, req.params.id)));
 
   r.post('/card-programs', {
+    config: { secretResponse: true },
     schema: { tags, summary: 'Create a card program', body: CreateProgramBody, response: responses(201, envelope(ProgramRef), 'Program created') },
   }, async (req, reply) => send(reply, 201, 'Card program created successfully.', await service.createProgram(ctx, principalOf(req).organizationId, req.body)));
 
   r.patch('/card-programs/:id', {
+    config: { secretResponse: true },
     schema: { tags, summary: 'Update a card program', params: IdParams, body: UpdateProgramBody, response: responses(200, envelope(ProgramRef), 'Program updated') },
   }, async (req, reply) => send(reply, 200, 'Card program updated successfully.', await service.updateProgram(ctx, principalOf(req).organizationId, req.params.id, req.body)));
 
   r.post('/card-programs/:id/rotate-webhook-secret', {
+    config: { secretResponse: true },
     schema: {
       tags, summary: 'Rotate the decision webhook signing secret',
       description: 'Generates a new whsec_… secret for the program\'s authorization webhook and shows it once; the old secret stops working at once. 404 when the program has no webhook.',

@@ -24,6 +24,7 @@ export async function cardPinsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   }, async (req, reply) => send(reply, 200, 'PIN set successfully.', await service.setPin(ctx, principalOf(req).organizationId, req.params.id, req.body.pin)));
 
   r.post('/cards/:id/pin-sessions', {
+    config: { secretResponse: true },
     schema: { tags, summary: 'Create a single-use link to the hosted PIN page (10 minutes)', params: IdParams, response: responses(201, envelope(PinSession), 'PIN session created') },
   }, async (req, reply) => {
     const session = await service.createPinSession(ctx, principalOf(req).organizationId, req.params.id, `${req.protocol}://${req.host}`);

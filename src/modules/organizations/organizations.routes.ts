@@ -14,12 +14,12 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
   const keys = { tags: ['API keys'] };
 
   r.post('/auth/signup', {
-    config: { public: true },
+    config: { public: true, secretResponse: true },
     schema: { ...auth, summary: 'Create a user and an organization', body: SignupBody, response: responses(201, envelope(Session), 'Signed up'), security: [] },
   }, async (req, reply) => send(reply, 201, 'Signed up successfully.', await service.signup(ctx, req.body)));
 
   r.post('/auth/login', {
-    config: { public: true },
+    config: { public: true, secretResponse: true },
     schema: { ...auth, summary: 'Log in and get a bearer token', body: LoginBody, response: responses(200, envelope(Session), 'Logged in'), security: [] },
   }, async (req, reply) => send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body)));
 
@@ -32,12 +32,14 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.me(ctx, principalOf(req))));
 
   r.post('/auth/tokens', {
+    config: { secretResponse: true },
     // Every field has a default: no body at all is a request for the defaults.
     preValidation: async (req) => { req.body ??= {} as typeof req.body; },
     schema: { ...auth, summary: 'Create a short-lived bearer token (optionally scoped)', body: TokenBody, response: responses(201, envelope(Token), 'Token created') },
   }, async (req, reply) => send(reply, 201, 'Token created successfully.', await service.createEphemeralToken(ctx, principalOf(req), req.body)));
 
   r.post('/api-keys', {
+    config: { secretResponse: true },
     schema: { ...keys, summary: 'Create an API key (shown once)', body: ApiKeyBody, response: responses(201, envelope(ApiKeyCreated), 'API key created') },
   }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req).organizationId, req.body)));
 

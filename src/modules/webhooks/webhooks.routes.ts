@@ -21,6 +21,7 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   const org = (req: Parameters<typeof principalOf>[0]) => principalOf(req).organizationId;
 
   r.post('/webhooks', {
+    config: { secretResponse: true },
     schema: {
       tags, summary: 'Create a webhook endpoint (its secret is shown once)', body: CreateWebhookBody,
       description: `Every event of the listed types is POSTed to the url, signed per Standard Webhooks. Retries: ${describeSchedule()}`,
@@ -45,6 +46,7 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   }, async (req, reply) => send(reply, 200, 'Webhook deleted successfully.', await service.deleteWebhook(ctx, org(req), req.params.id)));
 
   r.post('/webhooks/:id/rotate-secret', {
+    config: { secretResponse: true },
     schema: {
       tags, summary: 'Rotate the signing secret (the old one keeps signing for 24 h)', params: IdParams,
       description: 'Returns the new secret, once. For 24 hours every delivery carries two signatures in webhook-signature (new and old secret, space-separated), so receivers can switch at their pace.',
