@@ -96,4 +96,13 @@ describe('every guide runs as written against a fresh organization', () => {
       if (file !== 'README.md') assert.ok(report.sent > 0, `${file} sent no request`);
     });
   }
+
+  test('the quickstart of the repository README', async () => {
+    const { apiKey } = await api.otherOrganization();
+    const markdown = readFileSync(join(GUIDES_DIR, '../../README.md'), 'utf8');
+    const report = await runGuide(markdown, 'README.md', { PAYGEN_URL: api.baseUrl, PAYGEN_API_KEY: apiKey });
+    assert.equal(report.sent, 3);
+    const card = await api.request('GET', `/cards?accountId=${report.variables.ACCOUNT_ID}`, { key: apiKey });
+    assert.equal(card.body.data[0]?.cardHolderId, report.variables.CARD_HOLDER_ID);
+  });
 });
