@@ -248,10 +248,16 @@ export class GuideRun {
     this.files.set(redirect[1], printfBytes(format));
   }
 
-  /** `NAME=value` and `export NAME=value`; any other command is the reader's, not an API call. */
+  /**
+   * `NAME=value` and `export NAME=value`. Any other command is the reader's, not an API call: it
+   * is not run, but the variables it uses must be set (an `echo $ACCOUNT_ID` of nothing is a bug).
+   */
   private assign(text: string) {
     const words = shellWords(text.replace(/^export\s+/, ''));
-    if (!words.length || !words.every((word) => /^[A-Za-z_]\w*=/.test(word))) return;
+    if (!words.length || !words.every((word) => /^[A-Za-z_]\w*=/.test(word))) {
+      shellWords(text, this.variables);
+      return;
+    }
     for (const word of shellWords(text.replace(/^export\s+/, ''), this.variables)) {
       const name = word.slice(0, word.indexOf('='));
       if (!PROVIDED.has(name)) this.variables[name] = word.slice(name.length + 1);

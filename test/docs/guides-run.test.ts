@@ -76,6 +76,7 @@ describe('the guide runner', () => {
     await assert.rejects(runGuide(fence(`curl -X POST $PAYGEN_URL/accounts ${body}\n# → 422 no_such_code`), 'g.md', env), /not in ERROR_CODES/);
     await runGuide(fence(`curl -X POST $PAYGEN_URL/accounts ${body}\n# → 422 validation_failed`), 'g.md', env);
     await assert.rejects(runGuide(fence('curl $PAYGEN_URL/accounts/$ACCOUNT_ID -H "x-api-key: $PAYGEN_API_KEY"'), 'g.md', env), /\$ACCOUNT_ID is not set/);
+    await assert.rejects(runGuide(fence('echo $ACCOUNT_ID'), 'g.md', env), /\$ACCOUNT_ID is not set/);
     await assert.rejects(runGuide(fence('X=$(curl -s $PAYGEN_URL/accounts -H "x-api-key: $PAYGEN_API_KEY")'), 'g.md', env), /one convention/);
     await assert.rejects(runGuide(fence('X=$(curl -s $PAYGEN_URL/accounts -H "x-api-key: $PAYGEN_API_KEY" | jq -r .data.nothing)'), 'g.md', env), /is empty/);
     const run = new GuideRun(env);
