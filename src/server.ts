@@ -4,7 +4,7 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-/** Where the interactive API reference and the OpenAPI document are served (src/platform/openapi.ts, operations.ts). */
+/** Where the API reference and the OpenAPI document are served (platform/openapi.ts, operations.ts). */
 const DOCS_PATH = '/docs';
 const OPENAPI_PATH = '/openapi.json';
 /** A wildcard address is where the server listens, not an address to type: show the loopback one. */
@@ -18,7 +18,8 @@ function baseUrl(address: AddressInfo): string {
 
 /** Printed to stdout, not the log, so that it reads the same in either log format. */
 function printWhereToStart(base: string) {
-  process.stdout.write(`\nDocs: ${base}${DOCS_PATH}\nOpenAPI: ${base}${OPENAPI_PATH}\nAPI base URL: ${base}\n\n`);
+  const lines = [`Docs: ${base}${DOCS_PATH}`, `OpenAPI: ${base}${OPENAPI_PATH}`, `API base URL: ${base}`];
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 
 async function main() {

@@ -21,5 +21,7 @@ export function chooseLogFormat(configured: LogFormat | undefined, isTerminal: b
 /** A stream that turns pino's JSON lines into pretty text on `destination` (colours on a terminal only). */
 export function prettyStream(destination: NodeJS.WritableStream = process.stdout): NodeJS.WritableStream {
   const isTerminal = (destination as { isTTY?: boolean }).isTTY === true;
-  return pretty({ destination, colorize: isTerminal, translateTime: PRETTY_TIME_FORMAT, ignore: PRETTY_IGNORED_FIELDS });
+  return pretty({
+    destination, colorize: isTerminal, translateTime: PRETTY_TIME_FORMAT, ignore: PRETTY_IGNORED_FIELDS,
+  });
 }

@@ -20,6 +20,13 @@ const EXPECTATION = /^#\s*→\s*(\d{3})(?:\s+([a-z][a-z0-9_]*))?\s*$/;
 const NOT_RUN = /^#\s*not run:\s*(\S.*)$/;
 const CAPTURE = /^([A-Za-z_]\w*)=\$\(([\s\S]*)\)$/;
 const SIMPLE_FILTER = /^(\.[A-Za-z_]\w*|\[\d+\])+$/;
+/** curl options that take the next word as their value. */
+const VALUE_OPTIONS = new Set([
+  '-X', '--request', '-H', '--header', '-d', '--data', '--data-raw', '--data-binary', '-F', '--form',
+  '-o', '--output', '--url',
+]);
+/** curl options that change only what the reader sees (progress, headers shown, saving to a file). */
+const DISPLAY_OPTIONS = /^-[siOJLv]+$|^--(silent|include|fail|show-error|remote-name|remote-header-name)$/;
 
 export interface Step {
   where: string;
@@ -132,20 +139,19 @@ function dataValue(value: string, files: Map<string, Buffer>): string | Buffer {
 export function curlRequest(words: string[], files: Map<string, Buffer>): Request {
   const request: Request = { method: '', url: '', headers: new Headers() };
   let form: FormData | undefined;
-  const valueOptions = new Set(['-X', '--request', '-H', '--header', '-d', '--data', '--data-raw', '--data-binary', '-F', '--form', '-o', '--output', '--url']);
   for (let i = 1; i < words.length; i++) {
     const word = words[i];
-    const value = valueOptions.has(word) ? words[++i] ?? '' : '';
+    const value = VALUE_OPTIONS.has(word) ? words[++i] ?? '' : '';
     if (word === '-X' || word === '--request') request.method = value.toUpperCase();
     else if (word === '-H' || word === '--header') {
       const colon = value.indexOf(':');
       request.headers.append(value.slice(0, colon).trim(), value.slice(colon + 1).trim());
-    } else if (word === '-d' || word === '--data' || word === '--data-raw') request.body = value;
-    else if (word === '--data-binary') request.body = dataValue(value, files);
+    } else if (word === '--data-raw') request.body = value;
+    else if (word === '-d' || word === '--data' || word === '--data-binary') request.body = dataValue(value, files);
     else if (word === '-F' || word === '--form') addFormField((form ??= new FormData()), value, files);
     else if (word === '--url') request.url = value;
     else if (!word.startsWith('-') && !request.url) request.url = word;
-    else if (word.startsWith('-') && !/^-[siOJLv]+$|^--(silent|include|fail|show-error|remote-name|remote-header-name)$/.test(word)) {
+    else if (word.startsWith('-') && !DISPLAY_OPTIONS.test(word)) {
       throw new Error(`the curl option ${word} is not one the runner knows`);
     }
   }
@@ -155,7 +161,8 @@ export function curlRequest(words: string[], files: Map<string, Buffer>): Reques
 }
 
 async function send(request: Request): Promise<Answer> {
-  const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body as BodyInit });
+  const { method, headers } = request;
+  const response = await fetch(request.url, { method, headers, body: request.body as BodyInit });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -237,7 +244,9 @@ export class GuideRun {
     if (step.notRun) throw new Error('a command whose output a later command needs must run');
     const answer = await this.curl(step, command);
     const value = applyFilter(answer?.body, jq.at(-1) as string);
-    if (value === null || value === '') throw new Error(`${jq.at(-1)} of the answer is empty, so $${name} would be "${jqOutput(value, raw)}"`);
+    if (value === null || value === '') {
+      throw new Error(`${jq.at(-1)} of the answer is empty, so $${name} would be "${jqOutput(value, raw)}"`);
+    }
     this.variables[name] = jqOutput(value, raw);
   }
 
@@ -266,7 +275,9 @@ export class GuideRun {
 }
 
 /** Runs every step of a guide in order; throws at the first one that does not run as written. */
-export async function runGuide(markdown: string, file: string, variables: Record<string, string>): Promise<RunReport> {
+export async function runGuide(
+  markdown: string, file: string, variables: Record<string, string>,
+): Promise<RunReport> {
   const run = new GuideRun(variables);
   for (const step of stepsOf(markdown, file)) await run.run(step);
   return { sent: run.sent, notRun: run.notRun, variables: run.variables };

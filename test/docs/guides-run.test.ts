@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startHarness, type Harness } from '../support/api.ts';
-import { applyFilter, GuideRun, printfBytes, runGuide, stepsOf } from './guide-runner.ts';
+import { applyFilter, curlRequest, GuideRun, printfBytes, runGuide, stepsOf } from './guide-runner.ts';
 import { statements } from './shell.ts';
 
 const GUIDES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/guides');
@@ -58,7 +58,8 @@ describe('the guide runner', () => {
       "printf '\\211PNG\\r\\n\\032\\n' > front.png",
       'HOLDER_ID=$(curl -s -X POST $PAYGEN_URL/card-holders -H "x-api-key: $PAYGEN_API_KEY" \\',
       '  -F "firstName=Ada" -F "lastName=Lovelace" -F "idDocumentFront=@front.png" | jq -r .data.id)',
-      'DOCUMENT_ID=$(curl -s $PAYGEN_URL/card-holders/$HOLDER_ID -H "x-api-key: $PAYGEN_API_KEY" | jq -r \'.data.documents[0].id\')',
+      'DOCUMENT_ID=$(curl -s $PAYGEN_URL/card-holders/$HOLDER_ID -H "x-api-key: $PAYGEN_API_KEY" \\',
+      "  | jq -r '.data.documents[0].id')",
       'curl -s -X PATCH $PAYGEN_URL/card-holders/$HOLDER_ID -H "x-api-key: $PAYGEN_API_KEY" \\',
       '  -H "Content-Type: application/json" -d \'{"city": "\'$DOCUMENT_ID\'"}\' | jq .data.city',
     ].join('\n'));
@@ -70,18 +71,31 @@ describe('the guide runner', () => {
   });
 
   test('fails on an unexpected error, a wrong expected code, an unset variable or another convention', async () => {
-    const body = `-H "x-api-key: $PAYGEN_API_KEY" -H "Content-Type: application/json" -d '{"name": ""}'`;
-    await assert.rejects(runGuide(fence(`curl -X POST $PAYGEN_URL/accounts ${body}`), 'g.md', env), /g\.md:3: POST .* answered 422 validation_failed, not 2xx/);
-    await assert.rejects(runGuide(fence(`curl -X POST $PAYGEN_URL/accounts ${body}\n# → 422 insufficient_funds`), 'g.md', env), /the guide says 422 insufficient_funds/);
-    await assert.rejects(runGuide(fence(`curl -X POST $PAYGEN_URL/accounts ${body}\n# → 422 no_such_code`), 'g.md', env), /not in ERROR_CODES/);
-    await runGuide(fence(`curl -X POST $PAYGEN_URL/accounts ${body}\n# → 422 validation_failed`), 'g.md', env);
-    await assert.rejects(runGuide(fence('curl $PAYGEN_URL/accounts/$ACCOUNT_ID -H "x-api-key: $PAYGEN_API_KEY"'), 'g.md', env), /\$ACCOUNT_ID is not set/);
-    await assert.rejects(runGuide(fence('echo $ACCOUNT_ID'), 'g.md', env), /\$ACCOUNT_ID is not set/);
-    await assert.rejects(runGuide(fence('X=$(curl -s $PAYGEN_URL/accounts -H "x-api-key: $PAYGEN_API_KEY")'), 'g.md', env), /one convention/);
-    await assert.rejects(runGuide(fence('X=$(curl -s $PAYGEN_URL/accounts -H "x-api-key: $PAYGEN_API_KEY" | jq -r .data.nothing)'), 'g.md', env), /is empty/);
+    const key = '-H "x-api-key: $PAYGEN_API_KEY"';
+    const post = `curl -X POST $PAYGEN_URL/accounts ${key} -H "Content-Type: application/json" -d '{"name": ""}'`;
+    const fails = (code: string, error: RegExp) => assert.rejects(runGuide(fence(code), 'g.md', env), error);
+    await fails(post, /g\.md:3: POST .* answered 422 validation_failed, not 2xx/);
+    await fails(`${post}\n# → 422 insufficient_funds`, /the guide says 422 insufficient_funds/);
+    await fails(`${post}\n# → 422 no_such_code`, /not in ERROR_CODES/);
+    await runGuide(fence(`${post}\n# → 422 validation_failed`), 'g.md', env);
+    await fails(`curl $PAYGEN_URL/accounts/$ACCOUNT_ID ${key}`, /\$ACCOUNT_ID is not set/);
+    await fails('echo $ACCOUNT_ID', /\$ACCOUNT_ID is not set/);
+    await fails(`X=$(curl -s $PAYGEN_URL/accounts ${key})`, /one convention/);
+    await fails(`X=$(curl -s $PAYGEN_URL/accounts ${key} | jq -r .data.nothing)`, /is empty/);
+    await fails(`curl --json '{}' $PAYGEN_URL/accounts ${key}`, /option --json is not one the runner knows/);
     const run = new GuideRun(env);
     await run.run({ where: 'g.md:1', text: 'curl -X POST $PAYGEN_URL/nowhere', notRun: 'needs a receiver' });
     assert.deepEqual([run.sent, run.notRun], [0, ['g.md:1: needs a receiver']]);
+  });
+
+  test('sends the bytes of --data-binary @file and -d @file', () => {
+    const files = new Map([['body.json', Buffer.from('{"amount": 5}')]]);
+    for (const option of ['--data-binary', '-d']) {
+      const request = curlRequest(['curl', option, '@body.json', 'http://x/y'], files);
+      assert.deepEqual([request.method, String(request.body)], ['POST', '{"amount": 5}']);
+    }
+    assert.equal(curlRequest(['curl', '--data-raw', '@body.json', 'http://x/y'], files).body, '@body.json');
+    assert.throws(() => curlRequest(['curl', '--data-binary', '@missing.bin', 'http://x/y'], files), /never made/);
   });
 });
 

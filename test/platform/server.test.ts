@@ -15,6 +15,7 @@ import { startHarness, TEST_MASTER_KEY } from '../support/api.ts';
 /** A guard against a server that never starts, not a measure: a start takes a few seconds. */
 const START_TIMEOUT_MS = 120_000;
 const BANNER_END = /^API base URL: (\S+)$/m;
+const MAX_FLUSH_TURNS = 100;
 
 describe('the log format', () => {
   test('is pretty on a terminal and JSON lines otherwise, unless LOG_FORMAT says', () => {
@@ -24,24 +25,35 @@ describe('the log format', () => {
     assert.equal(chooseLogFormat('pretty', false), 'pretty');
     assert.equal(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
     assert.equal(loadConfig({}).logFormat, undefined);
-    assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), (error: { code?: string }) => error.code === 'invalid_configuration');
+    const invalid = (error: { code?: string }) => error.code === 'invalid_configuration';
+    assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), invalid);
   });
 
   test('pretty text is redacted like JSON lines', async () => {
     let captured = '';
-    const stream = new Writable({ write(chunk, _encoding, done) { captured += chunk.toString(); done(); } });
-    const api = await startHarness({ logger: { stream, format: 'pretty' }, config: { logLevel: 'info' } });
+    const stream = new Writable({
+      write(chunk, _encoding, done) { captured += chunk.toString(); done(); },
+    });
+    const api = await startHarness({
+      logger: { stream, format: 'pretty' }, config: { logLevel: 'info' },
+    });
     try {
       const pan = '4111111111111111';
       const password = `pretty-${randomBytes(6).toString('hex')}`;
       const answer = await api.request('GET', '/accounts');
       assert.equal(answer.status, 200, answer.text);
-      api.app.log.info({ card: { pan }, login: { password }, req: { headers: { 'x-api-key': api.apiKey } } }, 'pretty probe');
-      for (let i = 0; i < 100 && !captured.includes('pretty probe'); i++) await new Promise((resolve) => setImmediate(resolve));
+      const secrets = { card: { pan }, login: { password }, req: { headers: { 'x-api-key': api.apiKey } } };
+      api.app.log.info(secrets, 'pretty probe');
+      // pino-pretty writes on a later turn of the event loop; a bounded number of turns, no timer.
+      for (let i = 0; i < MAX_FLUSH_TURNS && !captured.includes('pretty probe'); i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       assert.match(captured, /pretty probe/);
       assert.match(captured, /incoming request/);
       assert.throws(() => JSON.parse(captured.split('\n')[0]), 'pretty text, not JSON');
-      for (const secret of [pan, password, api.apiKey]) assert.equal(captured.includes(secret), false, `${secret} is in the pretty log`);
+      for (const secret of [pan, password, api.apiKey]) {
+        assert.equal(captured.includes(secret), false, `${secret} is in the pretty log`);
+      }
       assert.match(captured, /\[redacted\]/);
       await api.checkLedger();
     } finally {
@@ -64,7 +76,9 @@ describe('npm start', () => {
       PAYGEN_MASTER_KEY: TEST_MASTER_KEY, PAYGEN_WORKERS: 'false', LOG_LEVEL: 'info',
     };
     delete env.LOG_FORMAT;
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The same process as `npm start` (tsx src/server.ts), with stdout a pipe, as under a log collector.
+    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio });
     let stdout = '';
     let stderr = '';
     child.stderr?.on('data', (chunk) => { stderr += chunk; });
