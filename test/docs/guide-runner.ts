@@ -53,18 +53,16 @@ export function stepsOf(markdown: string, file: string): Step[] {
   for (const block of markdown.matchAll(/^```([\w-]*)[^\n]*\n([\s\S]*?)^```/gm)) {
     if (!['sh', 'bash', 'shell'].includes(block[1])) continue;
     const codeLine = markdown.slice(0, block.index).split('\n').length + 1;
+    let previous: Step | undefined; // the statement just above, in this block only
     for (const statement of statements(block[2])) {
       const where = `${file}:${codeLine + statement.line}`;
-      const previous = steps.at(-1);
       const expectation = EXPECTATION.exec(statement.text);
       const notRun = NOT_RUN.exec(statement.text);
-      if (expectation && previous) {
-        previous.expect = { status: Number(expectation[1]), code: expectation[2] };
-      } else if (notRun && previous) {
-        previous.notRun = notRun[1];
-      } else if (!statement.text.startsWith('#')) {
-        steps.push({ where, text: statement.text });
-      }
+      if ((expectation || notRun) && !previous) throw new Error(`${where}: "${statement.text}" is under no command`);
+      if (expectation && previous) previous.expect = { status: Number(expectation[1]), code: expectation[2] };
+      else if (notRun && previous) previous.notRun = notRun[1];
+      else if (!statement.text.startsWith('#')) steps.push((previous = { where, text: statement.text }));
+      else previous = undefined;
     }
   }
   return steps;
@@ -216,6 +214,7 @@ export class GuideRun {
     if (capture) return this.capture(step, capture[1], capture[2].trim());
     const [command] = pipeline(step.text);
     if (/^curl\s/.test(command)) return this.curl(step, command);
+    if (step.expect || step.notRun) throw new Error('an expectation (# → … or # not run: …) belongs under a curl command');
     if (/(^|[\s(|])curl\s/.test(step.text)) throw new Error('a curl command in a form the runner does not read');
     if (/^printf\s/.test(step.text)) return this.printf(step.text);
     this.assign(step.text);

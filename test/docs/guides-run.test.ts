@@ -83,6 +83,9 @@ describe('the guide runner', () => {
     await fails(`X=$(curl -s $PAYGEN_URL/accounts ${key})`, /one convention/);
     await fails(`X=$(curl -s $PAYGEN_URL/accounts ${key} | jq -r .data.nothing)`, /is empty/);
     await fails(`curl --json '{}' $PAYGEN_URL/accounts ${key}`, /option --json is not one the runner knows/);
+    await fails('echo hello\n# → 404 not_found', /belongs under a curl command/);
+    assert.throws(() => stepsOf(fence(`${post}\n\n# just a note\n# → 422 validation_failed`), 'g.md'), /under no command/);
+    assert.throws(() => stepsOf(`${fence(post)}${fence('# → 422 validation_failed')}`, 'g.md'), /under no command/);
     const run = new GuideRun(env);
     await run.run({ where: 'g.md:1', text: 'curl -X POST $PAYGEN_URL/nowhere', notRun: 'needs a receiver' });
     assert.deepEqual([run.sent, run.notRun], [0, ['g.md:1: needs a receiver']]);
