@@ -11,6 +11,7 @@ import { openDb } from './platform/db.ts';
 import { registerErrorHandling, ApiError } from './platform/errors.ts';
 import { registerIdempotency } from './platform/idempotency.ts';
 import { migrate } from './platform/migrations.ts';
+import { chooseLogFormat, prettyStream, type LogFormat } from './platform/logging.ts';
 import { registerMultipart } from './platform/multipart.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { operationsRoutes } from './platform/operations.ts';
@@ -98,14 +99,25 @@ export interface BuildOptions {
   config?: Partial<Config>;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
-  /** Log to stdout (server, default), stay quiet (false), or write to a stream (log redaction tests). */
-  logger?: boolean | { stream: NodeJS.WritableStream };
+  /**
+   * Log to stdout (server, default; pretty on a terminal, JSON lines otherwise), stay quiet
+   * (false), or write to a stream, as JSON lines unless `format` says pretty (log tests).
+   */
+  logger?: boolean | { stream: NodeJS.WritableStream; format?: LogFormat };
   /** Prints the bootstrap API key (server start-up). */
   onBootstrap?: (result: { apiKey: string; organizationId: string; created: boolean }) => void;
 }
 
+/** Where the log goes: the given stream or stdout, through pino-pretty when the format is pretty. */
+function logStream(logger: BuildOptions['logger'], config: Config): NodeJS.WritableStream | undefined {
+  if (typeof logger === 'object') return logger.format === 'pretty' ? prettyStream(logger.stream) : logger.stream;
+  const format = chooseLogFormat(config.logFormat, process.stdout.isTTY === true);
+  return format === 'pretty' ? prettyStream(process.stdout) : undefined;
+}
+
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = loadConfig(options.env ?? process.env, options.config);
+  const stream = options.logger === false ? undefined : logStream(options.logger, config);
   const app = Fastify({
     logger: options.logger === false ? false : {
       level: config.logLevel,
@@ -116,7 +128,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
           hostname: request.hostname, remoteAddress: request.ip, remotePort: request.socket?.remotePort,
         }),
       },
-      ...(typeof options.logger === 'object' ? { stream: options.logger.stream } : {}),
+      ...(stream ? { stream } : {}),
     },
     bodyLimit: MAX_JSON_BODY_BYTES,
     genReqId: () => `req_${randomToken(12)}`,

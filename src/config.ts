@@ -1,5 +1,6 @@
 // The one place that reads process.env. Everything else receives a typed Config.
 import { ApiError } from './platform/errors.ts';
+import { LOG_FORMATS, type LogFormat } from './platform/logging.ts';
 
 export interface Config {
   port: number;
@@ -15,6 +16,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   redisUrl: string | undefined;
   logLevel: string;
+  /** `json` or `pretty`; undefined chooses by whether stdout is a terminal. */
+  logFormat: LogFormat | undefined;
   /** Requests per credential per minute. */
   rateLimitPerMinute: number;
   /** Size of the PostgreSQL connection pool. */
@@ -41,6 +44,12 @@ function boolean(name: string, raw: string | undefined, fallback: boolean): bool
   throw new ApiError(500, 'invalid_configuration', `${name} must be true or false, got "${raw}".`);
 }
 
+function logFormat(raw: string | undefined): LogFormat | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if ((LOG_FORMATS as readonly string[]).includes(raw)) return raw as LogFormat;
+  throw new ApiError(500, 'invalid_configuration', `LOG_FORMAT must be ${LOG_FORMATS.join(' or ')}, got "${raw}".`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
     port: integer('PORT', env.PORT, 3000, 0),
@@ -54,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webhookAllowPrivate: boolean('PAYGEN_WEBHOOK_ALLOW_PRIVATE', env.PAYGEN_WEBHOOK_ALLOW_PRIVATE, true),
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL || 'info',
+    logFormat: logFormat(env.LOG_FORMAT),
     rateLimitPerMinute: integer('PAYGEN_RATE_LIMIT_PER_MINUTE', env.PAYGEN_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE, 1),
     databasePoolSize: integer('PAYGEN_DATABASE_POOL_SIZE', env.PAYGEN_DATABASE_POOL_SIZE, DEFAULT_DATABASE_POOL_SIZE, 1),
   };

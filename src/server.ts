@@ -1,8 +1,26 @@
 // Process entry: configuration, buildApp, listen, graceful shutdown.
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Where the API reference and the OpenAPI document are served (platform/openapi.ts, operations.ts). */
+const DOCS_PATH = '/docs';
+const OPENAPI_PATH = '/openapi.json';
+/** A wildcard address is where the server listens, not an address to type: show the loopback one. */
+const WILDCARD_HOSTS: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+
+/** The base URL a developer on this machine can open, from the address actually bound (PORT=0 included). */
+function baseUrl(address: AddressInfo): string {
+  const host = WILDCARD_HOSTS[address.address] ?? address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** Printed to stdout, not the log, so that it reads the same in either log format. */
+function printWhereToStart(base: string) {
+  const lines = [`Docs: ${base}${DOCS_PATH}`, `OpenAPI: ${base}${OPENAPI_PATH}`, `API base URL: ${base}`];
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
 
 async function main() {
   const config = loadConfig();
@@ -20,6 +38,7 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
+  printWhereToStart(baseUrl(app.server.address() as AddressInfo));
 }
 
 main().catch((error) => {

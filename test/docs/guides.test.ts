@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ERROR_CODES } from '../../src/platform/errors.ts';
 import { startHarness, type Harness } from '../support/api.ts';
+import { shellWords } from './shell.ts';
 
 const GUIDES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/guides');
 const INDEX = 'README.md';
@@ -28,43 +29,6 @@ interface Curl {
   url: string;
   headers: string[];
   data: string[];
-}
-
-/** Splits a shell command into words (quotes, escapes, continuations), stopping at an unquoted newline, | ; & ) < or >. */
-export function shellWords(command: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < command.length; i++) {
-    const ch = command[i];
-    if (quote === "'") {
-      if (ch === "'") quote = null;
-      else word += ch;
-    } else if (quote === '"') {
-      if (ch === '"') quote = null;
-      else if (ch === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1])) word += command[++i];
-      else word += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      inWord = true;
-    } else if (ch === '\\' && command[i + 1] === '\n') {
-      i++; // a line continuation
-    } else if (ch === '\\' && i + 1 < command.length) {
-      word += command[++i];
-      inWord = true;
-    } else if (/\s/.test(ch) || '|;&)<>'.includes(ch)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      if (ch === '\n' || !/\s/.test(ch)) return words;
-    } else {
-      word += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
 }
 
 function parseCurl(words: string[], where: string): Curl {
