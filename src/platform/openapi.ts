@@ -157,10 +157,13 @@ function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: stri
   };
 }
 
-const errorResponse = (codes: string[]) => ({
+const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+
+/** An error response naming its codes; a route's own content (the hosted pages' HTML) is kept. */
+const errorResponse = (codes: string[], content: OpenApiNode = ERROR_CONTENT) => ({
   description: describeCodes(codes),
   'x-error-codes': codes,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  content,
 });
 
 /**
@@ -172,14 +175,14 @@ function finishOperation(operation: OpenApiNode) {
   delete operation['x-error-codes'];
   for (const status of Object.keys(operation.responses ?? {})) {
     if (!/^[45]\d\d$/.test(status)) continue;
-    if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status]);
+    if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status], operation.responses[status].content);
     else if (status !== '429') delete operation.responses[status];
   }
   for (const [status, list] of Object.entries(codes)) {
     if (list.length && !operation.responses[status]) operation.responses[status] = errorResponse(list);
   }
   operation.responses['429'] = {
-    ...errorResponse(['rate_limited']),
+    ...errorResponse(['rate_limited'], operation.responses['429']?.content),
     headers: { 'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'integer', minimum: 0 } } },
   };
   for (const parameter of operation.parameters ?? []) {
