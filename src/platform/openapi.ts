@@ -64,6 +64,11 @@ const IDEMPOTENCY_KEY = {
   example: 'order-7f3a9c2e-issue-card',
 };
 
+const REPLAYED_HEADER = {
+  description: 'Present, and `true`, when this answer is the stored answer to an earlier request with the same Idempotency-Key.',
+  schema: { type: 'string', enum: ['true'] },
+};
+
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ACTION_VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete' };
 
@@ -166,32 +171,41 @@ const errorResponse = (codes: string[], content: OpenApiNode = ERROR_CONTENT) =>
   content,
 });
 
-/**
- * Per operation: each error response describes its codes (a status no code leads to is left out),
- * a mutation takes the Idempotency-Key header, and query parameters with a default are optional.
- */
-function finishOperation(operation: OpenApiNode) {
-  const codes: Record<string, string[]> = operation['x-error-codes'] ?? {};
-  delete operation['x-error-codes'];
+/** Each error response names its codes; a status that no code of the route leads to is left out. */
+function describeErrors(operation: OpenApiNode, codes: Record<string, string[]>) {
   for (const status of Object.keys(operation.responses ?? {})) {
     if (!/^[45]\d\d$/.test(status)) continue;
     if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status], operation.responses[status].content);
-    else if (status !== '429') delete operation.responses[status];
+    else delete operation.responses[status];
   }
   for (const [status, list] of Object.entries(codes)) {
     if (list.length && !operation.responses[status]) operation.responses[status] = errorResponse(list);
   }
+  // Every route is rate-limited, public ones per client address.
   operation.responses['429'] = {
     ...errorResponse(['rate_limited'], operation.responses['429']?.content),
     headers: { 'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'integer', minimum: 0 } } },
   };
+}
+
+/** A mutation takes the Idempotency-Key header, and says when its answer is a replay. */
+function documentIdempotency(operation: OpenApiNode) {
+  operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' }];
+  for (const [status, response] of Object.entries<OpenApiNode>(operation.responses)) {
+    if (/^2\d\d$/.test(status)) response.headers = { ...response.headers, 'Idempotent-Replayed': REPLAYED_HEADER };
+  }
+}
+
+function finishOperation(operation: OpenApiNode) {
+  describeErrors(operation, operation['x-error-codes'] ?? {});
+  if (operation['x-idempotent']) documentIdempotency(operation);
+  delete operation['x-error-codes'];
+  delete operation['x-idempotent'];
+  // The schemas keep `limit` and `sort` required so that handlers see them typed as present, and
+  // the validator fills in their defaults; to a client, a parameter with a default is optional.
   for (const parameter of operation.parameters ?? []) {
     if (parameter.in === 'query' && parameter.schema?.default !== undefined) parameter.required = false;
   }
-  if (operation['x-idempotent']) {
-    operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' }];
-  }
-  delete operation['x-idempotent'];
 }
 
 function finishDocument({ openapiObject }: { openapiObject: OpenApiNode }) {

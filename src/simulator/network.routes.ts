@@ -25,6 +25,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       tags, summary: 'Simulate a card authorization (a decline is a 201 with approved false)',
       operationId: 'simulatorAuthorize',
       description: 'The network asks to authorize a card payment. Paygen checks the card, the spend controls of the program, holder and card, the budget and the funds, then asks the program\'s decision webhook if it has one. An approval holds the amount on the card; a decline is data (201 with approved false and a declineReason), not an error. A repeated networkId returns the stored decision.',
+      errorCodes: { 404: ['not_found'] },
       body: CreateAuthorizationBody, response: responses(201, envelope(AuthorizationRef), 'The decision'),
     },
   }, async (req, reply) => send(reply, 201, 'Authorization processed successfully.', await authorizations.authorize(ctx, org(req), req.body)));
@@ -76,7 +77,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       tags, summary: 'Simulate a merchant refund to a card',
       operationId: 'simulatorRefund',
       description: 'Credits the card with a merchant refund, optionally tied to the refunded capture (transactionId). A cancelled or expired card passes it on to its debit account.',
-      errorCodes: { 422: ['invalid_amount', 'transaction_not_refundable', 'refund_exceeds_transaction'] },
+      errorCodes: { 404: ['not_found'], 422: ['invalid_amount', 'transaction_not_refundable', 'refund_exceeds_transaction'] },
       body: RefundBody, response: responses(201, envelope(Type.Ref(Transaction)), 'The refund'),
     },
   }, async (req, reply) => send(reply, 201, 'Refund processed successfully.', await transactions.refund(ctx, org(req), req.body)));
@@ -86,7 +87,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       tags, summary: 'Simulate clearing with no authorization (always booked)',
       operationId: 'simulatorForceCapture',
       description: 'Books a capture that had no authorization, as offline and late transactions do: it is never declined and may take the card below zero.',
-      errorCodes: { 422: ['invalid_amount'] },
+      errorCodes: { 404: ['not_found'], 422: ['invalid_amount'] },
       body: ForceCaptureBody, response: responses(201, envelope(Type.Ref(Transaction)), 'The force capture'),
     },
   }, async (req, reply) => send(reply, 201, 'Force capture processed successfully.', await transactions.forceCapture(ctx, org(req), req.body)));

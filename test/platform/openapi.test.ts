@@ -276,6 +276,8 @@ describe('what a client generator needs', () => {
       const has = (op.parameters ?? []).some((p: any) => p.$ref === '#/components/parameters/IdempotencyKey');
       const mutation = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method) && !isPublic(route);
       if (has !== mutation) problems.push(`${route.method} ${route.url}: Idempotency-Key ${has ? 'documented' : 'missing'}`);
+      const success = Object.entries<any>(op.responses).filter(([status]) => /^2/.test(status));
+      if (mutation && !success.every(([, response]) => response.headers?.['Idempotent-Replayed'])) problems.push(`${route.method} ${route.url}: no Idempotent-Replayed header`);
     }
     assert.deepEqual(problems, []);
   });
