@@ -14,8 +14,8 @@ import { AJV_OPTIONS } from '../../src/app.ts';
 import { EVENT_CATALOG } from '../../src/modules/events/events.catalog.ts';
 import { ERROR_CODES } from '../../src/platform/errors.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../src/platform/idempotency.ts';
-import { startHarness, type Harness } from '../support/api.ts';
-import { createAccount, createProgram } from '../support/fixtures.ts';
+import { startHarness, type Harness, type RequestOptions } from '../support/api.ts';
+import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { isPublic, openApiPath, registeredRoutes, type RouteEntry } from '../security/route-table.ts';
 
 let api: Harness;
@@ -313,6 +313,35 @@ describe('error codes per operation', () => {
     assert.ok(codes('POST', '/auth/login', 401).includes('invalid_credentials'));
     assert.ok(codes('GET', '/cards', 422).includes('invalid_cursor'));
     assert.equal(operation({ method: 'GET', url: '/cards/:id' }).responses['409'], undefined, 'a read has no conflict to report');
+  });
+});
+
+describe('documented codes are the codes the app answers', () => {
+  test('real failures answer a status and code that their operation lists', async () => {
+    const account = await createAccount(api);
+    const program = await createProgram(api);
+    const card = (await issueNameOnlyCard(api, account, program, 100)).body.data;
+    const cases: Array<[string, string, RequestOptions]> = [
+      ['POST', '/cards', { body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: 1e15 } }],
+      ['POST', `/cards/${card.id}/unfreeze`, {}],
+      ['PUT', `/cards/${card.id}/pin`, { body: { pin: '1234' } }],
+      ['POST', '/transfers', { body: { fromAccountId: account.id, toAccountId: account.id, amount: 1, currency: 'USD' } }],
+      ['POST', `/accounts/${account.id}/close`, {}],
+      ['POST', '/auth/login', { key: null, body: { email: 'nobody@example.com', password: 'not the password' } }],
+      ['GET', '/cards?cursor=bm90IGEgY3Vyc29y', {}],
+      ['POST', '/webhooks', { body: { url: 'https://example.com/hooks', events: ['card.exploded'] } }],
+      ['GET', '/accounts/acc_00000000000000000000000000', {}],
+      ['POST', '/accounts', { body: { name: 'No owner' } }],
+    ];
+    const problems: string[] = [];
+    for (const [method, path, options] of cases) {
+      const res = await api.request(method, path, options);
+      const route = routes.find((r) => r.method === method && new RegExp(`^${r.url.replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(path.split('?')[0]));
+      assert.ok(route, `${method} ${path} is a route`);
+      const listed: string[] = operation(route).responses[res.status]?.['x-error-codes'] ?? [];
+      if (res.status < 400 || !listed.includes(res.body.error.code)) problems.push(`${method} ${route.url} → ${res.status} ${res.body?.error?.code}, listed: ${listed.join(', ')}`);
+    }
+    assert.deepEqual(problems, []);
   });
 });
 
