@@ -31,7 +31,8 @@ export async function operationsRoutes(app: FastifyInstance, { db }: { db: Db })
     schema: {
       ...ops, summary: 'The database is reachable',
       operationId: 'getReadiness',
-      description: 'Answers 200 when the database answers a query, 503 not_ready otherwise: for readiness probes and load balancers.',
+      description: 'Answers 200 when the database answers a query, 503 not_ready otherwise: for readiness ' +
+        'probes and load balancers.',
       errorCodes: { 503: ['not_ready'] },
       response: { 200: { ...Status, description: 'Ready' }, ...rateLimited, 503: Type.Ref(ErrorBody) },
     },
@@ -49,7 +50,8 @@ export async function operationsRoutes(app: FastifyInstance, { db }: { db: Db })
     schema: {
       ...ops, summary: 'The OpenAPI 3.1 document of this API',
       operationId: 'getOpenApiDocument',
-      description: 'This document: every operation with its schemas, examples and error codes, and the webhook payloads. /docs renders it.',
+      description: 'This document: every operation with its schemas, examples and error codes, and the ' +
+        'webhook payloads. /docs renders it.',
       response: { 200: OpenApiDocument, ...rateLimited },
     },
   }, async () => app.swagger());

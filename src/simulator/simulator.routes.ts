@@ -49,7 +49,8 @@ export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx 
     schema: {
       tags, summary: 'Simulate an incoming bank transfer into an account',
       operationId: 'simulatorDeposit',
-      description: 'Credits the account as an incoming bank transfer would: the sandbox\'s way to fund accounts.',
+      description: 'Credits the account as an incoming bank transfer would: the sandbox\'s way to fund ' +
+        'accounts.',
       errorCodes: { 409: ['account_closed'], 422: ['invalid_amount'] },
       params: IdParams, body: DepositBody, response: responses(201, envelope(Deposit), 'Deposit received'),
     },
@@ -71,7 +72,8 @@ export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx 
     schema: {
       tags, summary: 'Set a card holder\'s KYC status (the sandbox\'s KYC review)',
       operationId: 'simulatorSetCardHolderKyc',
-      description: 'Sets the KYC status and reason, as a KYC provider\'s review would, and emits card_holder.kyc_updated.',
+      description: 'Sets the KYC status and reason, as a KYC provider\'s review would, and emits ' +
+        'card_holder.kyc_updated.',
       params: IdParams, body: KycBody, response: responses(200, envelope(Type.Ref(CardHolder)), 'KYC status set'),
     },
   }, async (req, reply) => send(reply, 200, 'KYC status updated successfully.', await cardHolders.setKycStatus(ctx, principalOf(req).organizationId, req.params.id, req.body)));
@@ -80,7 +82,8 @@ export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx 
     schema: {
       tags, summary: 'Enrol a card in a mobile wallet (the wallet provider\'s tokenization)',
       operationId: 'simulatorTokenizeCard',
-      description: 'Adds the card to a mobile wallet, as the wallet provider would. Tokens follow their card\'s status.',
+      description: 'Adds the card to a mobile wallet, as the wallet provider would. Tokens follow their ' +
+        'card\'s status.',
       errorCodes: { 409: ['card_not_usable', 'too_many_tokenizations'] },
       params: IdParams, body: CreateTokenizationBody, response: responses(201, envelope(Type.Ref(Tokenization)), 'Tokenization created'),
     },

@@ -25,7 +25,8 @@ export async function authorizationsRoutes(app: FastifyInstance, { ctx }: { ctx:
   r.get('/authorizations/:id', {
     schema: {
       tags, summary: 'Get an authorization with its history',
-      description: 'The authorization with its amounts and every step: authorization, increments, capture, reversals, expiry.',
+      description: 'The authorization with its amounts and every step: authorization, increments, capture, ' +
+        'reversals, expiry.',
       params: IdParams, response: responses(200, envelope(AuthorizationRef), 'The authorization'),
     },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getAuthorization(ctx, principalOf(req).organizationId, req.params.id)));

@@ -17,8 +17,12 @@ export async function budgetsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
   r.post('/budgets', {
     schema: {
       tags, summary: 'Create a budget over a funding account',
-      description: 'A budget caps what its cards spend per period (or per transaction) from one funding account. Issue budget cards with POST /cards and budgetId.',
-      errorCodes: { 422: ['invalid_amount', 'invalid_currency', 'account_not_found', 'account_not_active', 'currency_mismatch'] },
+      description: 'A budget caps what its cards spend per period (or per transaction) from one funding ' +
+        'account. Issue budget cards with POST /cards and budgetId.',
+      errorCodes: {
+        422: ['invalid_amount', 'invalid_currency', 'account_not_found', 'account_not_active',
+          'currency_mismatch'],
+      },
       body: CreateBudgetBody, response: responses(201, envelope(BudgetRef), 'Budget created'),
     },
   }, async (req, reply) => send(reply, 201, 'Budget created successfully.', await service.createBudget(ctx, principalOf(req).organizationId, req.body)));
@@ -26,7 +30,8 @@ export async function budgetsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
   r.get('/budgets', {
     schema: {
       tags, summary: 'List budgets with their current figures',
-      description: 'The organization\'s budgets with spent and remaining for the current period, newest first.',
+      description: 'The organization\'s budgets with spent and remaining for the current period, newest ' +
+        'first.',
       querystring: listQuery(BudgetListQuery), response: responses(200, listEnvelope(BudgetRef), 'Budgets'),
     },
   }, async (req, reply) => sendPage(reply, await service.listBudgets(ctx, principalOf(req).organizationId, req.query)));

@@ -27,8 +27,15 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
     config: { multipart: true },
     schema: {
       tags, summary: 'Create a card holder (JSON, or multipart/form-data with KYC documents)',
-      description: 'Onboards a card holder. Send JSON, or multipart/form-data with the same fields as text plus up to four document files. KYC is evaluated from the fields and documents; in the sandbox a holder with every identity field is verified at once, and POST /simulator/card-holders/{id}/kyc sets any status.',
-      errorCodes: { 400: ['invalid_multipart'], 415: ['unsupported_file_type'], 422: ['card_holder_underage', 'invalid_file', 'too_many_documents'] },
+      description: 'Onboards a card holder. Send JSON, or multipart/form-data with the same fields as text ' +
+        'plus up to four document files. KYC is evaluated from the fields and documents; in the sandbox a ' +
+        'holder with every identity field is verified at once, and POST /simulator/card-holders/{id}/kyc ' +
+        'sets any status.',
+      errorCodes: {
+        400: ['invalid_multipart'],
+        415: ['unsupported_file_type'],
+        422: ['card_holder_underage', 'invalid_file', 'too_many_documents'],
+      },
       consumes: JSON_OR_MULTIPART,
       body: CreateCardHolderBody, response: responses(201, envelope(CardHolderRef), 'Card holder created'),
     },
@@ -55,8 +62,13 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
     config: { multipart: true },
     schema: {
       tags, summary: 'Update a card holder (identity changes evaluate KYC again); multipart may add documents',
-      description: 'Changes the given fields (JSON null clears an optional one). A change to an identity field evaluates KYC again. A multipart body may also add documents.',
-      errorCodes: { 400: ['invalid_multipart'], 415: ['unsupported_file_type'], 422: ['card_holder_underage', 'invalid_file', 'too_many_documents'] },
+      description: 'Changes the given fields (JSON null clears an optional one). A change to an identity ' +
+        'field evaluates KYC again. A multipart body may also add documents.',
+      errorCodes: {
+        400: ['invalid_multipart'],
+        415: ['unsupported_file_type'],
+        422: ['card_holder_underage', 'invalid_file', 'too_many_documents'],
+      },
       consumes: JSON_OR_MULTIPART,
       params: IdParams, body: UpdateCardHolderBody, response: responses(200, envelope(CardHolderRef), 'Card holder updated'),
     },
@@ -69,8 +81,13 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
     schema: {
       tags, summary: 'Upload KYC documents (one or more of the four file fields)',
       operationId: 'uploadCardHolderDocuments',
-      description: 'Adds documents from multipart/form-data file fields (idDocumentFront, idDocumentBack, proofOfAddress, selfie): JPEG, PNG or PDF by content, at most 10 MiB each, 20 per card holder.',
-      errorCodes: { 400: ['invalid_multipart'], 415: ['unsupported_file_type'], 422: ['invalid_file', 'too_many_documents'] },
+      description: 'Adds documents from multipart/form-data file fields (idDocumentFront, idDocumentBack, ' +
+        'proofOfAddress, selfie): JPEG, PNG or PDF by content, at most 10 MiB each, 20 per card holder.',
+      errorCodes: {
+        400: ['invalid_multipart'],
+        415: ['unsupported_file_type'],
+        422: ['invalid_file', 'too_many_documents'],
+      },
       consumes: ['multipart/form-data'],
       params: IdParams, body: AddDocumentsBody, response: responses(201, envelope(CardHolderRef), 'Documents added; the card holder with all its documents'),
     },
@@ -90,7 +107,8 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
     schema: {
       tags, summary: 'Download a document (as an attachment, with the type decided from its content)',
       operationId: 'downloadCardHolderDocument',
-      description: 'The file\'s bytes, always as an attachment and with the content type detected at upload, never rendered inline.',
+      description: 'The file\'s bytes, always as an attachment and with the content type detected at ' +
+        'upload, never rendered inline.',
       params: DocumentParams,
       response: {
         ...responses(200, Type.String({ format: 'binary' }), 'The file'),

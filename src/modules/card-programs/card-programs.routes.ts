@@ -25,7 +25,8 @@ export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: C
   r.get('/card-programs/:id', {
     schema: {
       tags, summary: 'Get a card program',
-      description: 'The program with its issuing rules and default spend controls. Never carries the webhook secret.',
+      description: 'The program with its issuing rules and default spend controls. Never carries the ' +
+        'webhook secret.',
       params: IdParams, response: responses(200, envelope(ProgramRef), 'The program'),
     },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getProgram(ctx, principalOf(req).organizationId, req.params.id)));
@@ -33,8 +34,15 @@ export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: C
   r.post('/card-programs', {
     schema: {
       tags, summary: 'Create a card program',
-      description: 'A program fixes the brand, BIN range, currency and card types of its cards and the rules they are issued under (KYC, name-only issuance, blocked nationalities, validity, hold lifetime, default spend controls). With an authorizationWebhook, every authorization also asks your server (see the authorization.request webhook); its signing secret is shown once in the answer.',
-      errorCodes: { 409: ['program_name_taken'], 422: ['invalid_currency', 'bin_brand_mismatch', 'invalid_webhook_url', 'webhook_url_not_allowed'] },
+      description: 'A program fixes the brand, BIN range, currency and card types of its cards and the ' +
+        'rules they are issued under (KYC, name-only issuance, blocked nationalities, validity, hold ' +
+        'lifetime, default spend controls). With an authorizationWebhook, every authorization also asks ' +
+        'your server (see the authorization.request webhook); its signing secret is shown once in the ' +
+        'answer.',
+      errorCodes: {
+        409: ['program_name_taken'],
+        422: ['invalid_currency', 'bin_brand_mismatch', 'invalid_webhook_url', 'webhook_url_not_allowed'],
+      },
       body: CreateProgramBody, response: responses(201, envelope(ProgramRef), 'Program created'),
     },
   }, async (req, reply) => send(reply, 201, 'Card program created successfully.', await service.createProgram(ctx, principalOf(req).organizationId, req.body)));
@@ -42,7 +50,8 @@ export async function cardProgramsRoutes(app: FastifyInstance, { ctx }: { ctx: C
   r.patch('/card-programs/:id', {
     schema: {
       tags, summary: 'Update a card program',
-      description: 'Changes the given rules. Cards already issued keep their number and expiry; new rules apply to later issuance and authorizations.',
+      description: 'Changes the given rules. Cards already issued keep their number and expiry; new rules ' +
+        'apply to later issuance and authorizations.',
       errorCodes: { 409: ['program_name_taken'], 422: ['invalid_webhook_url', 'webhook_url_not_allowed'] },
       params: IdParams, body: UpdateProgramBody, response: responses(200, envelope(ProgramRef), 'Program updated'),
     },

@@ -23,7 +23,8 @@ export async function cardPinsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
     schema: {
       tags, summary: 'Set or change the card PIN (never returned)',
       operationId: 'setCardPin',
-      description: 'Sets the 4-digit PIN. Weak PINs (repeated or sequential digits, common PINs, years, the holder\'s birth date) are refused. The PIN is never stored in clear nor returned.',
+      description: 'Sets the 4-digit PIN. Weak PINs (repeated or sequential digits, common PINs, years, the ' +
+        'holder\'s birth date) are refused. The PIN is never stored in clear nor returned.',
       errorCodes: { 409: ['card_not_usable'], 422: ['weak_pin'] },
       params: IdParams, body: SetPinBody, response: responses(200, envelope(PinStatus), 'PIN set'),
     },
@@ -33,7 +34,8 @@ export async function cardPinsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
     schema: {
       tags, summary: 'Create a single-use link to the hosted PIN page (10 minutes)',
       operationId: 'createCardPinSession',
-      description: 'Returns a single-use URL of the hosted PIN page, valid 10 minutes, to send to the card holder: the PIN never passes through your servers.',
+      description: 'Returns a single-use URL of the hosted PIN page, valid 10 minutes, to send to the card ' +
+        'holder: the PIN never passes through your servers.',
       errorCodes: { 409: ['card_not_usable'] },
       params: IdParams, response: responses(201, envelope(PinSession), 'PIN session created'),
     },
@@ -79,7 +81,8 @@ async function pinPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
     schema: {
       tags, summary: 'The hosted PIN page (HTML form)',
       operationId: 'getHostedPinPage',
-      description: 'The HTML form the card holder opens from a PIN session link. The token in the path is the credential.',
+      description: 'The HTML form the card holder opens from a PIN session link. The token in the path is ' +
+        'the credential.',
       errorCodes: { 409: ['card_not_usable'] },
       security: [], params: TokenParams,
       response: { 200: { description: 'The form', content: { 'text/html': { schema: html } } }, ...pageErrors },
@@ -94,7 +97,8 @@ async function pinPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
     schema: {
       tags, summary: 'Submit the hosted PIN form (form-encoded or JSON); the link then stops working',
       operationId: 'submitHostedPinPage',
-      description: 'Sets the PIN from the hosted form. A refused PIN shows the form again and the link keeps working; a set PIN ends the link.',
+      description: 'Sets the PIN from the hosted form. A refused PIN shows the form again and the link ' +
+        'keeps working; a set PIN ends the link.',
       errorCodes: { 409: ['card_not_usable'], 422: ['weak_pin'] },
       security: [],
       consumes: ['application/x-www-form-urlencoded', 'application/json'], params: TokenParams, body: PinPageBody,

@@ -38,8 +38,19 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.post('/cards', {
     schema: {
       tags, summary: 'Issue a virtual or physical card',
-      description: 'Issues a card under a program (typeId, programName, or brand and currency), to a card holder (cardHolderId) or by name only where the program allows it, and funds it with `amount` from debitAccountId in the same transaction. A budget card (budgetId) spends from its budget instead and has no balance of its own. Physical cards need a deliveryAddress; US card holders must accept the terms and the e-disclosure.',
-      errorCodes: { 422: ['invalid_amount', 'invalid_currency', 'program_not_found', 'program_inactive', 'brand_mismatch', 'card_type_not_supported', 'currency_mismatch', 'name_only_issuance_not_allowed', 'card_holder_not_found', 'card_holder_not_verified', 'card_holder_rejected', 'nationality_blocked', 'terms_not_accepted', 'account_not_found', 'account_not_active', 'insufficient_funds', 'budget_not_found', 'budget_closed', 'budget_account_mismatch', 'budget_card', 'weak_pin', 'program_exhausted'] },
+      description: 'Issues a card under a program (typeId, programName, or brand and currency), to a card ' +
+        'holder (cardHolderId) or by name only where the program allows it, and funds it with `amount` from ' +
+        'debitAccountId in the same transaction. A budget card (budgetId) spends from its budget instead ' +
+        'and has no balance of its own. Physical cards need a deliveryAddress; US card holders must accept ' +
+        'the terms and the e-disclosure.',
+      errorCodes: {
+        422: ['invalid_amount', 'invalid_currency', 'program_not_found', 'program_inactive',
+          'brand_mismatch', 'card_type_not_supported', 'currency_mismatch', 'name_only_issuance_not_allowed',
+          'card_holder_not_found', 'card_holder_not_verified', 'card_holder_rejected', 'nationality_blocked',
+          'terms_not_accepted', 'account_not_found', 'account_not_active', 'insufficient_funds',
+          'budget_not_found', 'budget_closed', 'budget_account_mismatch', 'budget_card', 'weak_pin',
+          'program_exhausted'],
+      },
       body: CreateCardBody, response: responses(201, envelope(CardRef), 'Card created'),
     },
   }, async (req, reply) => send(reply, 201, 'Card created successfully.', await service.createCard(ctx, principalOf(req).organizationId, req.body)));
@@ -47,7 +58,8 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.get('/cards', {
     schema: {
       tags, summary: 'List cards (masked)',
-      description: 'The organization\'s cards, newest first; filter by status, type, currency, cardHolderId, accountId or programId. Numbers are masked.',
+      description: 'The organization\'s cards, newest first; filter by status, type, currency, ' +
+        'cardHolderId, accountId or programId. Numbers are masked.',
       querystring: listQuery(CardListQuery), response: responses(200, listEnvelope(CardRef), 'Cards'),
     },
   }, async (req, reply) => sendPage(reply, await service.listCards(ctx, principalOf(req).organizationId, req.query)));
@@ -55,7 +67,8 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.get('/cards/:id', {
     schema: {
       tags, summary: 'Get a card (masked)',
-      description: 'The card with its status, balance, spend controls and wallet tokens. Never carries the PAN, CVV or PIN.',
+      description: 'The card with its status, balance, spend controls and wallet tokens. Never carries the ' +
+        'PAN, CVV or PIN.',
       params: IdParams, response: responses(200, envelope(CardRef), 'The card'),
     },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getCard(ctx, principalOf(req).organizationId, req.params.id)));
@@ -63,7 +76,8 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.patch('/cards/:id', {
     schema: {
       tags, summary: 'Update label, spend controls, metadata or status',
-      description: 'Changes the label, spend controls or metadata; `status` locks (freeze), unlocks or activates, or cancels the card, as the action routes do.',
+      description: 'Changes the label, spend controls or metadata; `status` locks (freeze), unlocks or ' +
+        'activates, or cancels the card, as the action routes do.',
       errorCodes: { 409: ['card_closed', 'invalid_status_transition'] },
       params: IdParams, body: UpdateCardBody, response: responses(200, envelope(CardRef), 'Card updated'),
     },
@@ -73,7 +87,8 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
     schema: {
       tags, summary: 'Cancel a card (same as POST /cards/:id/cancel)',
       operationId: 'deleteCard',
-      description: 'Cancels the card, like POST /cards/{id}/cancel: cancelling is final, and the card\'s available balance returns to its debit account.',
+      description: 'Cancels the card, like POST /cards/{id}/cancel: cancelling is final, and the card\'s ' +
+        'available balance returns to its debit account.',
       errorCodes: { 409: ['invalid_status_transition'] },
       params: IdParams, response: responses(200, envelope(CardRef), 'Card cancelled'),
     },
@@ -94,7 +109,10 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
       tags, summary: 'Move money from the debit account to the card',
       operationId: 'topUpCard',
       description: 'Moves `amount` from the card\'s debit account to the card, at once.',
-      errorCodes: { 409: ['card_closed'], 422: ['invalid_amount', 'budget_card', 'account_not_active', 'insufficient_funds'] },
+      errorCodes: {
+        409: ['card_closed'],
+        422: ['invalid_amount', 'budget_card', 'account_not_active', 'insufficient_funds'],
+      },
       params: IdParams, body: FundsBody, response: responses(200, envelope(CardRef), 'Card topped up'),
     },
   }, async (req, reply) => send(reply, 200, 'Card topped up successfully.', await funds.topUp(ctx, principalOf(req).organizationId, req.params.id, req.body)));
@@ -112,7 +130,9 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.post('/cards/:id/replace', {
     schema: {
       tags, summary: 'Replace a lost, stolen, damaged or expired card',
-      description: 'Issues a new card with the same holder, program, controls and debit account, and cancels the old one (its balance moves to the new card). A physical replacement ships to deliveryAddress, or to the old card\'s address when left out.',
+      description: 'Issues a new card with the same holder, program, controls and debit account, and ' +
+        'cancels the old one (its balance moves to the new card). A physical replacement ships to ' +
+        'deliveryAddress, or to the old card\'s address when left out.',
       errorCodes: { 409: ['invalid_status_transition', 'card_already_replaced'], 422: ['program_exhausted'] },
       params: IdParams, body: ReplaceBody, response: responses(201, envelope(CardRef), 'Replacement card created'),
     },
@@ -131,7 +151,8 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
     schema: {
       tags, summary: 'Every status change of a card: who, why, when',
       operationId: 'listCardStatusHistory',
-      description: 'Each status change with the action, the actor (client, simulator or system) and the reason, newest first.',
+      description: 'Each status change with the action, the actor (client, simulator or system) and the ' +
+        'reason, newest first.',
       params: IdParams, querystring: listQuery({}), response: responses(200, listEnvelope(StatusChange), 'Status changes'),
     },
   }, async (req, reply) => sendPage(reply, await lifecycle.statusHistory(ctx, principalOf(req).organizationId, req.params.id, req.query)));

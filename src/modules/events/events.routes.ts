@@ -33,7 +33,8 @@ export async function eventsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) 
     schema: {
       tags, summary: 'Every event type with a sample payload',
       operationId: 'getEventCatalog',
-      description: 'Every event type Paygen emits, with the resource it describes and a sample of its data. The webhooks section of this document has each payload\'s schema.',
+      description: 'Every event type Paygen emits, with the resource it describes and a sample of its data. ' +
+        'The webhooks section of this document has each payload\'s schema.',
       response: responses(200, envelope(Type.Array(CatalogEntry)), 'The catalog'),
     },
   }, async (_req, reply) => send(reply, 200, 'Data fetched successfully.', service.catalog()));

@@ -18,7 +18,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       ...auth, summary: 'Create a user and an organization',
       operationId: 'signUp',
-      description: 'Creates an organization with its first user and returns a session bearer token (12 hours). Create API keys with it for servers.',
+      description: 'Creates an organization with its first user and returns a session bearer token (12 ' +
+        'hours). Create API keys with it for servers.',
       errorCodes: { 409: ['email_taken'] },
       body: SignupBody, response: responses(201, envelope(Session), 'Signed up'), security: [],
     },
@@ -39,7 +40,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       ...auth, summary: 'End the current bearer token',
       operationId: 'logOut',
-      description: 'Revokes the bearer token that authenticates this request. An API key cannot log out: revoke it with DELETE /api-keys/{id}.',
+      description: 'Revokes the bearer token that authenticates this request. An API key cannot log out: ' +
+        'revoke it with DELETE /api-keys/{id}.',
       errorCodes: { 422: ['not_a_session'] },
       response: responses(200, envelope(Type.Object({ loggedOut: Type.Boolean() })), 'Logged out'),
     },
@@ -49,7 +51,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       ...auth, summary: 'Who is calling',
       operationId: 'getCurrentCaller',
-      description: 'The organization, the user (for a session) and the credential that authenticate this request, with its scopes.',
+      description: 'The organization, the user (for a session) and the credential that authenticate this ' +
+        'request, with its scopes.',
       response: responses(200, envelope(Me), 'The caller'),
     },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.me(ctx, principalOf(req))));
@@ -60,7 +63,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       ...auth, summary: 'Create a short-lived bearer token (optionally scoped)',
       operationId: 'createEphemeralToken',
-      description: 'A bearer token for a browser or a mobile app, valid ttlSeconds (at most an hour, and never longer than the caller\'s own credential). Its scopes can only narrow the caller\'s.',
+      description: 'A bearer token for a browser or a mobile app, valid ttlSeconds (at most an hour, and ' +
+        'never longer than the caller\'s own credential). Its scopes can only narrow the caller\'s.',
       body: TokenBody, response: responses(201, envelope(Token), 'Token created'),
     },
   }, async (req, reply) => send(reply, 201, 'Token created successfully.', await service.createEphemeralToken(ctx, principalOf(req), req.body)));
@@ -68,7 +72,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
   r.post('/api-keys', {
     schema: {
       ...keys, summary: 'Create an API key (shown once)',
-      description: 'Returns the new key in `key`, once: only a keyed hash is stored. Later reads show its prefix and last four characters.',
+      description: 'Returns the new key in `key`, once: only a keyed hash is stored. Later reads show its ' +
+        'prefix and last four characters.',
       body: ApiKeyBody, response: responses(201, envelope(ApiKeyCreated), 'API key created'),
     },
   }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req).organizationId, req.body)));

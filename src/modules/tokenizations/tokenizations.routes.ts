@@ -16,7 +16,8 @@ export async function tokenizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       tags: ['Cards'], summary: 'List the card\'s mobile wallet tokenizations',
       operationId: 'listCardTokenizations',
-      description: 'The card\'s wallet tokens (Apple Pay, Google Pay, Samsung Pay) with their status, newest first.',
+      description: 'The card\'s wallet tokens (Apple Pay, Google Pay, Samsung Pay) with their status, ' +
+        'newest first.',
       params: IdParams,
       querystring: listQuery(TokenizationListQuery), response: responses(200, listEnvelope(Type.Ref(Tokenization)), 'Tokenizations'),
     },

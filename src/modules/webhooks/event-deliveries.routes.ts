@@ -19,7 +19,8 @@ export async function eventDeliveriesRoutes(app: FastifyInstance, { ctx }: { ctx
     schema: {
       tags, summary: 'Deliveries of an event to every endpoint, with their attempts',
       operationId: 'listEventDeliveries',
-      description: 'Every delivery of the event, to each endpoint, with every attempt: status code, latency, response excerpt, error and next attempt.',
+      description: 'Every delivery of the event, to each endpoint, with every attempt: status code, ' +
+        'latency, response excerpt, error and next attempt.',
       params: IdParams,
       querystring: listQuery(DeliveryListQuery), response: responses(200, listEnvelope(DeliveryRef), 'Deliveries'),
     },

@@ -23,7 +23,9 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   r.post('/webhooks', {
     schema: {
       tags, summary: 'Create a webhook endpoint (its secret is shown once)',
-      errorCodes: { 422: ['unknown_event_type', 'invalid_webhook_url', 'webhook_url_not_allowed', 'too_many_webhooks'] },
+      errorCodes: {
+        422: ['unknown_event_type', 'invalid_webhook_url', 'webhook_url_not_allowed', 'too_many_webhooks'],
+      },
       body: CreateWebhookBody,
       description: `Every event of the listed types is POSTed to the url, signed per Standard Webhooks. Retries: ${describeSchedule()}`,
       response: responses(201, envelope(WebhookWithSecret), 'Webhook created'),
@@ -49,7 +51,8 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   r.patch('/webhooks/:id', {
     schema: {
       tags, summary: 'Change the url, event types, description, or enable or disable',
-      description: 'Changes the given fields. Disabling cancels the endpoint\'s pending deliveries; enabling it again does not bring them back (use replay).',
+      description: 'Changes the given fields. Disabling cancels the endpoint\'s pending deliveries; ' +
+        'enabling it again does not bring them back (use replay).',
       errorCodes: { 422: ['unknown_event_type', 'invalid_webhook_url', 'webhook_url_not_allowed'] },
       params: IdParams, body: UpdateWebhookBody, response: responses(200, envelope(WebhookRef), 'Webhook updated'),
     },
@@ -58,7 +61,8 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   r.delete('/webhooks/:id', {
     schema: {
       tags, summary: 'Delete a webhook endpoint (its pending deliveries are cancelled)',
-      description: 'Deletes the endpoint; its pending deliveries are cancelled and its delivery log stays readable through the events.',
+      description: 'Deletes the endpoint; its pending deliveries are cancelled and its delivery log stays ' +
+        'readable through the events.',
       params: IdParams, response: responses(200, envelope(WebhookRef), 'Webhook deleted'),
     },
   }, async (req, reply) => send(reply, 200, 'Webhook deleted successfully.', await service.deleteWebhook(ctx, org(req), req.params.id)));
@@ -77,7 +81,8 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
     schema: {
       tags, summary: 'Send a webhook.test event to this endpoint only',
       operationId: 'testWebhook',
-      description: 'Queues a webhook.test event to this endpoint only, to check that it receives and verifies deliveries.',
+      description: 'Queues a webhook.test event to this endpoint only, to check that it receives and ' +
+        'verifies deliveries.',
       errorCodes: { 422: ['webhook_disabled'] },
       params: IdParams, response: responses(202, envelope(DeliveryRef), 'Test delivery queued'),
     },
@@ -87,7 +92,8 @@ export async function webhooksRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
     schema: {
       tags, summary: 'Delivery log of an endpoint: every delivery with its attempts',
       operationId: 'listWebhookDeliveries',
-      description: 'Every delivery to the endpoint with every attempt: status code, latency, response excerpt, error and next attempt; filter by status.',
+      description: 'Every delivery to the endpoint with every attempt: status code, latency, response ' +
+        'excerpt, error and next attempt; filter by status.',
       params: IdParams,
       querystring: listQuery(DeliveryListQuery), response: responses(200, listEnvelope(DeliveryRef), 'Deliveries'),
     },
