@@ -46,9 +46,15 @@ const TAGS: Array<[string, string]> = [
 
 const codeTable = Object.entries(ERROR_CODES).map(([code, text]) => `| \`${code}\` | ${text} |`).join('\n');
 
-const DESCRIPTION = `Self-hostable card issuing. Every JSON response uses the envelope {statusCode, message, data, meta}; errors use {statusCode, message, data: null, error: {code, details}, requestId}.
+// Markdown: a single line break inside a paragraph is a space.
+const DESCRIPTION = `Self-hostable card issuing. Every JSON response uses the envelope
+{statusCode, message, data, meta}; errors use {statusCode, message, data: null, error: {code, details},
+requestId}.
 
-Each operation lists, in its error responses, the codes it can answer. Every operation may also answer \`rate_limited\` (429) and \`internal_error\` (500); every authenticated one \`unauthorized\` (401) and \`forbidden\` (403); any unknown path \`route_not_found\` (404) and a known path with another method \`method_not_allowed\` (405).
+Each operation lists, in its error responses, the codes it can answer. Every operation may also
+answer \`rate_limited\` (429) and \`internal_error\` (500); every authenticated one \`unauthorized\`
+(401) and \`forbidden\` (403); an unknown path \`route_not_found\` (404), and a known path with
+another method \`method_not_allowed\` (405).
 
 ## Error codes
 | code | meaning |
@@ -59,22 +65,33 @@ const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: `Makes a retry safe. 1–${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, as a raw token or a quoted structured-field string; keys belong to the organization. The same key with the same request within 24 hours replays the stored status and body with \`Idempotent-Replayed: true\` instead of executing again; with a different request it is a 422 \`idempotency_key_reused\`; while the first request still runs, a 409 \`idempotency_key_in_use\`. Validation failures and 5xx answers are not stored, so a corrected request may reuse the key.`,
+  description: [
+    `Makes a retry safe. 1–${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, as a raw token or a quoted`,
+    'structured-field string; keys belong to the organization. The same key with the same request',
+    'within 24 hours replays the stored status and body with `Idempotent-Replayed: true` instead of',
+    'executing again; with a different request it is a 422 `idempotency_key_reused`; while the first',
+    'request still runs, a 409 `idempotency_key_in_use`. Validation failures and 5xx answers are not',
+    'stored, so a corrected request may reuse the key.',
+  ].join(' '),
   schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH, pattern: '^[\\x20-\\x7e]+$' },
   example: 'order-7f3a9c2e-issue-card',
 };
 
 const REPLAYED_HEADER = {
-  description: 'Present, and `true`, when this answer is the stored answer to an earlier request with the same Idempotency-Key.',
+  description: 'Present, and `true`, when this answer is the stored answer to an earlier request with the ' +
+    'same Idempotency-Key.',
   schema: { type: 'string', enum: ['true'] },
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const ACTION_VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete' };
+const ACTION_VERBS: Record<string, string> = {
+  GET: 'get', POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete',
+};
 
 const camel = (words: string[]) => words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
 const wordsOf = (segment: string) => segment.split(/[-_.]/).filter(Boolean).map((w) => w.toLowerCase());
-const singular = (segment: string) => segment.replace(/ies$/, 'y').replace(/(ch|sh|ss|x)es$/, '$1').replace(/s$/, '');
+const singular = (segment: string) =>
+  segment.replace(/ies$/, 'y').replace(/(ch|sh|ss|x)es$/, '$1').replace(/s$/, '');
 
 /**
  * A stable camelCase id from the method and path, e.g. POST /cards → createCard, GET /cards →
@@ -93,7 +110,9 @@ export function operationIdOf(method: string, url: string): string {
   if (endsWithParam) return camel([...prefix, ACTION_VERBS[method], ...owners(statics)]);
   const parents = owners(statics.slice(0, -1));
   const underParam = rest.length > 1 && rest[rest.length - 2].startsWith(':');
-  if (method === 'GET') return camel([...prefix, underParam || /s$/.test(last) ? 'list' : 'get', ...parents, ...wordsOf(last)]);
+  if (method === 'GET') {
+    return camel([...prefix, underParam || /s$/.test(last) ? 'list' : 'get', ...parents, ...wordsOf(last)]);
+  }
   // POST /x/:id/verb is an action on x; POST to a plural collection creates one of it.
   if (/s$/.test(last)) return camel([...prefix, ACTION_VERBS[method], ...parents, ...wordsOf(singular(last))]);
   return camel([...prefix, ...wordsOf(last), ...parents]);
@@ -120,7 +139,9 @@ export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
     409: list(idempotent && 'idempotency_key_in_use'),
     413: list(mutating && 'payload_too_large'),
     415: list(mutating && 'unsupported_media_type'),
-    422: list(route.hasInput && 'validation_failed', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused'),
+    422: list(
+      route.hasInput && 'validation_failed', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused',
+    ),
   };
 }
 
@@ -147,9 +168,8 @@ function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: stri
   };
   const common = commonErrorCodes(traits);
   const merged: Record<string, string[]> = {};
-  for (const status of new Set([...Object.keys(common), ...Object.keys(errorCodes)])) {
-    const codes = [...(common[status as unknown as ErrorStatus] ?? []), ...(errorCodes[status as unknown as ErrorStatus] ?? [])];
-    merged[status] = [...new Set(codes)];
+  for (const status of new Set([...Object.keys(common), ...Object.keys(errorCodes)]) as Set<`${ErrorStatus}`>) {
+    merged[status] = [...new Set([...(common[status] ?? []), ...(errorCodes[status] ?? [])])];
   }
   return {
     url,
@@ -175,7 +195,8 @@ const errorResponse = (codes: string[], content: OpenApiNode = ERROR_CONTENT) =>
 function describeErrors(operation: OpenApiNode, codes: Record<string, string[]>) {
   for (const status of Object.keys(operation.responses ?? {})) {
     if (!/^[45]\d\d$/.test(status)) continue;
-    if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status], operation.responses[status].content);
+    const { content } = operation.responses[status];
+    if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status], content);
     else delete operation.responses[status];
   }
   for (const [status, list] of Object.entries(codes)) {
@@ -184,7 +205,9 @@ function describeErrors(operation: OpenApiNode, codes: Record<string, string[]>)
   // Every route is rate-limited, public ones per client address.
   operation.responses['429'] = {
     ...errorResponse(['rate_limited'], operation.responses['429']?.content),
-    headers: { 'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'integer', minimum: 0 } } },
+    headers: {
+      'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'integer', minimum: 0 } },
+    },
   };
 }
 

@@ -205,7 +205,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 function operations(section: 'paths' | 'webhooks' = 'paths') {
   const found: Array<{ name: string; method: string; path: string; op: any }> = [];
   for (const [path, item] of Object.entries<any>(doc[section] ?? {})) {
-    for (const method of METHODS) if (item[method]) found.push({ name: `${method.toUpperCase()} ${path}`, method, path, op: item[method] });
+    for (const method of METHODS) {
+      if (item[method]) found.push({ name: `${method.toUpperCase()} ${path}`, method, path, op: item[method] });
+    }
   }
   return found;
 }
@@ -219,7 +221,8 @@ function validatorFor(schema: unknown, coerce = false) {
     key === '$ref' && typeof value === 'string' ? value.replace('#/components/schemas/', 'component:') : value);
   const components = Object.fromEntries(Object.entries<any>(doc.components.schemas)
     .map(([name, component]) => [name, { ...local(component), $id: `component:${name}` }]));
-  const compile = AjvCompiler()(components, { customOptions: { ...AJV_OPTIONS, ...(coerce ? {} : { coerceTypes: false }), strict: false } });
+  const customOptions = { ...AJV_OPTIONS, ...(coerce ? {} : { coerceTypes: false }), strict: false };
+  const compile = AjvCompiler()(components, { customOptions });
   const validate = compile({ schema: local(schema), method: 'POST', url: '/', httpPart: 'body' } as never) as any;
   return (value: unknown) => {
     const ok = validate(structuredClone(value));
@@ -243,8 +246,9 @@ describe('what a client generator needs', () => {
     const problems: string[] = [];
     const tags = new Set((doc.tags ?? []).map((t: any) => t.name));
     for (const { name, op } of all) {
-      if (typeof op.operationId !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(op.operationId)) problems.push(`${name}: operationId ${op.operationId}`);
-      else if (seen.has(op.operationId)) problems.push(`${name}: operationId ${op.operationId} also on ${seen.get(op.operationId)}`);
+      const id = op.operationId;
+      if (typeof id !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(id)) problems.push(`${name}: operationId ${id}`);
+      else if (seen.has(id)) problems.push(`${name}: operationId ${id} also on ${seen.get(id)}`);
       else seen.set(op.operationId, name);
       if (!op.summary || !op.description) problems.push(`${name}: summary or description missing`);
       for (const tag of op.tags ?? []) if (!tags.has(tag)) problems.push(`${name}: tag ${tag} is not defined`);
@@ -277,7 +281,9 @@ describe('what a client generator needs', () => {
       const mutation = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method) && !isPublic(route);
       if (has !== mutation) problems.push(`${route.method} ${route.url}: Idempotency-Key ${has ? 'documented' : 'missing'}`);
       const success = Object.entries<any>(op.responses).filter(([status]) => /^2/.test(status));
-      if (mutation && !success.every(([, response]) => response.headers?.['Idempotent-Replayed'])) problems.push(`${route.method} ${route.url}: no Idempotent-Replayed header`);
+      if (mutation && !success.every(([, response]) => response.headers?.['Idempotent-Replayed'])) {
+        problems.push(`${route.method} ${route.url}: no Idempotent-Replayed header`);
+      }
     }
     assert.deepEqual(problems, []);
   });
@@ -322,7 +328,9 @@ describe('documented codes are the codes the app answers', () => {
     const program = await createProgram(api);
     const card = (await issueNameOnlyCard(api, account, program, 100)).body.data;
     const cases: Array<[string, string, RequestOptions]> = [
-      ['POST', '/cards', { body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: 1e15 } }],
+      ['POST', '/cards', {
+        body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: 1e15 },
+      }],
       ['POST', `/cards/${card.id}/unfreeze`, {}],
       ['PUT', `/cards/${card.id}/pin`, { body: { pin: '1234' } }],
       ['POST', '/transfers', { body: { fromAccountId: account.id, toAccountId: account.id, amount: 1, currency: 'USD' } }],
@@ -336,10 +344,13 @@ describe('documented codes are the codes the app answers', () => {
     const problems: string[] = [];
     for (const [method, path, options] of cases) {
       const res = await api.request(method, path, options);
-      const route = routes.find((r) => r.method === method && new RegExp(`^${r.url.replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(path.split('?')[0]));
+      const matches = (r: RouteEntry) => new RegExp(`^${r.url.replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(path.split('?')[0]);
+      const route = routes.find((r) => r.method === method && matches(r));
       assert.ok(route, `${method} ${path} is a route`);
       const listed: string[] = operation(route).responses[res.status]?.['x-error-codes'] ?? [];
-      if (res.status < 400 || !listed.includes(res.body.error.code)) problems.push(`${method} ${route.url} → ${res.status} ${res.body?.error?.code}, listed: ${listed.join(', ')}`);
+      if (res.status < 400 || !listed.includes(res.body.error.code)) {
+        problems.push(`${method} ${route.url} → ${res.status} ${res.body?.error?.code}, listed: ${listed.join(', ')}`);
+      }
     }
     assert.deepEqual(problems, []);
   });
@@ -433,7 +444,8 @@ describe('webhooks', () => {
       if (validate({ ...media.example, type: 'not.this.type' }).length === 0) problems.push(`${type}: the schema does not pin the type`);
     }
     const decision = doc.webhooks['authorization.request'].post;
-    for (const error of validatorFor(decision.requestBody.content['application/json'].schema)(decision.requestBody.content['application/json'].example)) problems.push(`authorization.request: ${error}`);
+    const request = decision.requestBody.content['application/json'];
+    for (const error of validatorFor(request.schema)(request.example)) problems.push(`authorization.request: ${error}`);
     assert.deepEqual(problems, []);
   });
 });

@@ -56,7 +56,9 @@ export const EVENT_DATA = {
   'card.withdrawn': card,
   'card.replaced': card,
   'card.pin_updated': Type.Composite([PinStatus, Type.Object({
-    source: Type.Union([Type.Literal('api'), Type.Literal('hosted_page')], { description: 'PUT /cards/:id/pin or the hosted PIN page.' }),
+    source: Type.Union([Type.Literal('api'), Type.Literal('hosted_page')], {
+      description: 'PUT /cards/:id/pin or the hosted PIN page.',
+    }),
   })]),
   'tokenization.created': tokenization,
   'tokenization.updated': tokenization,
@@ -76,22 +78,45 @@ export const EVENT_DATA = {
 
 /** The body of every event delivery (GET /events/:id shows the same event). */
 export const WebhookEvent = Type.Object({
-  id: Type.String({ description: 'The event id; also the webhook-id header, stable across retries.', examples: ['evt_01jd0000000000000000000000'] }),
+  id: Type.String({
+    description: 'The event id; also the webhook-id header, stable across retries.',
+    examples: ['evt_01jd0000000000000000000000'],
+  }),
   type: Type.String({ description: 'A type of GET /events/catalog.', examples: ['card.created'] }),
   createdAt: Type.String({ format: 'date-time' }),
   resource: Type.String({ examples: ['card'] }),
   resourceId: Type.String({ examples: ['card_01jd0000000000000000000000'] }),
-  sequence: Type.Integer({ minimum: 1, description: 'Per resource, increasing: drop an update whose sequence is not newer than the last one applied.' }),
-  data: Type.Record(Type.String(), Type.Unknown(), { description: 'The resource after the change; its schema depends on `type`.' }),
-  previousAttributes: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'On updates only: the changed attributes with their old values.' })),
+  sequence: Type.Integer({
+    minimum: 1,
+    description: 'Per resource, increasing: drop an update whose sequence is not newer than the last one applied.',
+  }),
+  data: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'The resource after the change; its schema depends on `type`.',
+  }),
+  previousAttributes: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+    description: 'Only when something changed: the changed attributes with their old values.',
+  })),
 }, { $id: 'WebhookEvent', description: 'An event as delivered to a webhook endpoint.' });
 
 /** Standard Webhooks headers, on event deliveries and on the authorization decision call alike. */
 const SIGNATURE_HEADERS = [
-  { name: 'webhook-id', description: 'The message id (for events, the event id: stable across retries, so receivers can drop duplicates).', example: 'evt_01jd0000000000000000000000' },
-  { name: 'webhook-timestamp', description: 'Unix time in seconds when the message was signed; refuse old ones to stop replays.', example: '1767225600' },
-  { name: 'webhook-signature', description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, one per valid secret.', example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=' },
-].map(({ name, description, example }) => ({ name, in: 'header', required: true, description, schema: { type: 'string' }, example }));
+  {
+    name: 'webhook-id',
+    description: 'The message id (for events, the event id: stable across retries, so receivers can drop duplicates).',
+    example: 'evt_01jd0000000000000000000000',
+  },
+  {
+    name: 'webhook-timestamp',
+    description: 'Unix time in seconds when the message was signed; refuse old ones to stop replays.',
+    example: '1767225600',
+  },
+  {
+    name: 'webhook-signature',
+    description: 'Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`, ' +
+      'one per valid secret.',
+    example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+  },
+].map((header) => ({ ...header, in: 'header', required: true, schema: { type: 'string' } }));
 
 type Json = Record<string, unknown>;
 
@@ -102,7 +127,8 @@ type Json = Record<string, unknown>;
 function toDocument(schema: TSchema): Json {
   return JSON.parse(JSON.stringify(schema), (key, value) => {
     if (key === '$id') return undefined;
-    return key === '$ref' && typeof value === 'string' && !value.startsWith('#') ? `#/components/schemas/${value}` : value;
+    const named = key === '$ref' && typeof value === 'string' && !value.startsWith('#');
+    return named ? `#/components/schemas/${value}` : value;
   });
 }
 
@@ -111,23 +137,30 @@ function eventOperation(type: EventType): Json {
   const payload = {
     allOf: [
       { $ref: '#/components/schemas/WebhookEvent' },
-      { type: 'object', properties: { type: { const: type }, resource: { const: entry.resource }, data: toDocument(EVENT_DATA[type]) } },
+      {
+        type: 'object',
+        properties: { type: { const: type }, resource: { const: entry.resource }, data: toDocument(EVENT_DATA[type]) },
+      },
     ],
   };
   const example = {
     id: 'evt_01jd0000000000000000000000', type, createdAt: '2026-01-01T00:00:00.000Z', resource: entry.resource,
-    resourceId: (entry.sample as { id?: string }).id ?? 'res_01jd0000000000000000000000', sequence: 1, data: entry.sample,
+    resourceId: (entry.sample as { id?: string }).id ?? 'res_01jd0000000000000000000000', sequence: 1,
+    data: entry.sample,
   };
   return {
     post: {
       operationId: `webhookEvent${type.split(/[._]/).map((w) => w[0].toUpperCase() + w.slice(1)).join('')}`,
       summary: `Event ${type}`,
-      description: `${entry.description} Sent to every enabled endpoint subscribed to \`${type}\` or \`*\`; answer 2xx within the timeout, or the delivery is retried with backoff.`,
+      description: `${entry.description} Sent to every enabled endpoint subscribed to \`${type}\` or \`*\`; ` +
+        'answer 2xx within the timeout, or the delivery is retried with backoff.',
       tags: ['Webhooks'],
       parameters: SIGNATURE_HEADERS,
       requestBody: { required: true, content: { 'application/json': { schema: payload, example } } },
       responses: {
-        '200': { description: 'Received: any 2xx ends the delivery. Anything else, or no answer in time, is retried.' },
+        '200': {
+          description: 'Received: any 2xx ends the delivery. Anything else, or no answer in time, is retried.',
+        },
       },
     },
   };
@@ -136,12 +169,12 @@ function eventOperation(type: EventType): Json {
 const decisionExample = {
   id: 'msg_5f1c0a7b3e9d2c4a6b81d0e2', type: 'authorization.request', createdAt: '2026-01-01T00:00:00.000Z',
   data: {
-    authorizationId: samples.authorization.id, cardId: samples.card.id, programId: samples.program.id, amount: 1250, currency: 'USD',
-    entryMode: 'contactless', partialApprovalSupported: false,
+    authorizationId: samples.authorization.id, cardId: samples.card.id, programId: samples.program.id, amount: 1250,
+    currency: 'USD', entryMode: 'contactless', partialApprovalSupported: true,
     merchant: { name: 'Blue Bottle Coffee', mcc: '5812', city: 'San Francisco', country: 'US', id: 'mch_12345' },
     card: {
-      status: 'active', lastFour: '1234', type: 'virtual', brand: 'Visa', bin: '45320100', expiry: { month: 1, year: 2029 },
-      cardHolderId: samples.cardHolder.id, budgetId: null, label: null,
+      status: 'active', lastFour: '1234', type: 'virtual', brand: 'Visa', bin: '45320100',
+      expiry: { month: 1, year: 2029 }, cardHolderId: samples.cardHolder.id, budgetId: null, label: null,
     },
   },
 };
@@ -151,14 +184,30 @@ function decisionOperation(): Json {
     post: {
       operationId: 'webhookAuthorizationRequest',
       summary: 'Real-time authorization decision',
-      description: 'Sent to the card program\'s `authorizationWebhook.url` when a card payment passes the program\'s rules, before any money is held, signed with the program\'s webhook secret. Answer within the program\'s `timeoutMs` with `{approved, amount?, reason?}`: an `amount` below the requested one is a partial approval (only when `partialApprovalSupported`). A timeout, an error, a non-2xx answer or a malformed body applies the program\'s fallback (approve or decline).',
+      description: [
+        'Sent to the card program\'s `authorizationWebhook.url` when a card payment passes the program\'s rules,',
+        'before any money is held, signed with the program\'s webhook secret. Answer within the program\'s',
+        '`timeoutMs` with `{approved, amount?, reason?}`: an `amount` below the requested one is a partial',
+        'approval when `partialApprovalSupported`, and a decline otherwise. A timeout, an error, a non-2xx',
+        'answer or a malformed body applies the program\'s fallback (approve or decline).',
+      ].join(' '),
       tags: ['Authorizations'],
       parameters: SIGNATURE_HEADERS,
-      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/AuthorizationRequest' }, example: decisionExample } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/AuthorizationRequest' }, example: decisionExample },
+        },
+      },
       responses: {
         '200': {
           description: 'The decision. Any 2xx status is read; extra fields are ignored.',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/AuthorizationDecision' }, example: { approved: true, amount: 1000, reason: 'partial approval: daily limit' } } },
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/AuthorizationDecision' },
+              example: { approved: true, amount: 1000, reason: 'partial approval: daily limit' },
+            },
+          },
         },
       },
     },
