@@ -219,8 +219,22 @@ function documentIdempotency(operation: OpenApiNode) {
   }
 }
 
+/**
+ * A multipart body carries text fields and files only: its example keeps the example's scalar
+ * fields (a JSON-only field such as spendControls, or a null that clears a field, is left out).
+ */
+function multipartExample(operation: OpenApiNode) {
+  const content = operation.requestBody?.content ?? {};
+  const media = content['multipart/form-data'];
+  if (!media || media.example === undefined) return;
+  const scalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+  const example = Object.fromEntries(Object.entries<unknown>(media.example).filter(([, value]) => scalar(value)));
+  content['multipart/form-data'] = { ...media, example };
+}
+
 function finishOperation(operation: OpenApiNode) {
   describeErrors(operation, operation['x-error-codes'] ?? {});
+  multipartExample(operation);
   if (operation['x-idempotent']) documentIdempotency(operation);
   delete operation['x-error-codes'];
   delete operation['x-idempotent'];

@@ -368,6 +368,9 @@ describe('request examples', () => {
         for (const example of examples) {
           checked++;
           for (const error of validate(example)) problems.push(`${name} ${type}: ${error}`);
+          // A form sends text fields and files: no objects, arrays or nulls.
+          const nonScalar = Object.entries<unknown>(example as Record<string, unknown>).filter(([, v]) => v === null || typeof v === 'object');
+          if (type === 'multipart/form-data' && nonScalar.length) problems.push(`${name} ${type}: ${nonScalar.map(([k]) => k).join(', ')} cannot be sent`);
         }
       }
     }
