@@ -1,12 +1,260 @@
 // The OpenAPI 3.1 document, generated from the route schemas (@fastify/swagger) and rendered at
-// /docs (@fastify/swagger-ui). Error codes are listed from ERROR_CODES so they cannot drift.
+// /docs (@fastify/swagger-ui). What the route schemas cannot say is added here, in one place:
+// operation ids, the Idempotency-Key header of every mutation, the error codes each operation can
+// answer (the route's own, from `schema.errorCodes`, plus those every route of its kind shares)
+// and the webhook payloads. Error codes come from ERROR_CODES, so they cannot drift.
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ErrorBody, ListMeta } from './envelope.ts';
 import { ERROR_CODES } from './errors.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
+import { webhooksSection } from '../modules/events/events.webhooks.ts';
+
+/** Statuses whose codes a route lists in `schema.errorCodes`. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+export type RouteErrorCodes = Partial<Record<ErrorStatus, readonly string[]>>;
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /**
+     * The error codes this route answers beyond those every route of its kind shares (see
+     * commonErrorCodes), by status. Listed in the OpenAPI document; a test checks each is in
+     * ERROR_CODES.
+     */
+    errorCodes?: RouteErrorCodes;
+  }
+}
+
+/** Tag descriptions, in the order the reference shows them. */
+const TAGS: Array<[string, string]> = [
+  ['Authentication', 'Sign up, log in, and short-lived bearer tokens.'],
+  ['API keys', 'Long-lived credentials of an organization (sent as `x-api-key`).'],
+  ['Accounts', 'Funding accounts: the money cards are issued and topped up from.'],
+  ['Card holders', 'The people cards are issued to, with their KYC status and documents.'],
+  ['Card programs', 'Issuing rules: brand, BIN, currency, card types, KYC, spend controls.'],
+  ['Cards', 'Virtual and physical cards: issuance, lifecycle, funds and PINs.'],
+  ['Hosted pages', 'Pages a card holder opens with a single-use token instead of a credential.'],
+  ['Budgets', 'Spending limits per period over a funding account, shared by their cards.'],
+  ['Authorizations', 'Card payment authorizations and their holds.'],
+  ['Transactions', 'Cleared money movements: captures, refunds, force captures.'],
+  ['Events', 'Everything that happened, in order; the source of webhook deliveries.'],
+  ['Webhooks', 'Endpoints that receive events, with their delivery logs.'],
+  ['Simulator', 'The card network and issuer side of the sandbox.'],
+  ['Operations', 'Health, readiness and this document.'],
+];
 
 const codeTable = Object.entries(ERROR_CODES).map(([code, text]) => `| \`${code}\` | ${text} |`).join('\n');
+
+// Markdown: a single line break inside a paragraph is a space.
+const DESCRIPTION = `Self-hostable card issuing. Every JSON response uses the envelope
+{statusCode, message, data, meta}; errors use {statusCode, message, data: null, error: {code, details},
+requestId}.
+
+Each operation lists, in its error responses, the codes it can answer. Every operation may also
+answer \`rate_limited\` (429) and \`internal_error\` (500); every authenticated one \`unauthorized\`
+(401) and \`forbidden\` (403); an unknown path \`route_not_found\` (404), and a known path with
+another method \`method_not_allowed\` (405).
+
+## Error codes
+| code | meaning |
+| --- | --- |
+${codeTable}`;
+
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: [
+    `Makes a retry safe. 1–${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, as a raw token or a quoted`,
+    'structured-field string; keys belong to the organization. The same key with the same request',
+    'within 24 hours replays the stored status and body with `Idempotent-Replayed: true` instead of',
+    'executing again; with a different request it is a 422 `idempotency_key_reused`; while the first',
+    'request still runs, a 409 `idempotency_key_in_use`. Validation failures and 5xx answers are not',
+    'stored, so a corrected request may reuse the key.',
+  ].join(' '),
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH, pattern: '^[\\x20-\\x7e]+$' },
+  example: 'order-7f3a9c2e-issue-card',
+};
+
+const REPLAYED_HEADER = {
+  description: 'Present, and `true`, when this answer is the stored answer to an earlier request with the ' +
+    'same Idempotency-Key.',
+  schema: { type: 'string', enum: ['true'] },
+};
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const ACTION_VERBS: Record<string, string> = {
+  GET: 'get', POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete',
+};
+
+const camel = (words: string[]) => words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
+const wordsOf = (segment: string) => segment.split(/[-_.]/).filter(Boolean).map((w) => w.toLowerCase());
+const singular = (segment: string) =>
+  segment.replace(/ies$/, 'y').replace(/(ch|sh|ss|x)es$/, '$1').replace(/s$/, '');
+
+/**
+ * A stable camelCase id from the method and path, e.g. POST /cards → createCard, GET /cards →
+ * listCards, POST /cards/:id/freeze → freezeCard, GET /webhooks/:id/deliveries →
+ * listWebhookDeliveries, POST /simulator/authorizations → simulatorCreateAuthorization. A route
+ * whose generated id reads badly sets `schema.operationId`.
+ */
+export function operationIdOf(method: string, url: string): string {
+  const segments = url.split('/').filter(Boolean);
+  const prefix = segments[0] === 'simulator' ? ['simulator'] : [];
+  const rest = segments.slice(prefix.length);
+  const statics = rest.filter((s) => !s.startsWith(':'));
+  const last = rest[rest.length - 1] ?? '';
+  const endsWithParam = last.startsWith(':');
+  const owners = (names: string[]) => names.flatMap((s) => wordsOf(singular(s)));
+  if (endsWithParam) return camel([...prefix, ACTION_VERBS[method], ...owners(statics)]);
+  const parents = owners(statics.slice(0, -1));
+  const underParam = rest.length > 1 && rest[rest.length - 2].startsWith(':');
+  if (method === 'GET') {
+    return camel([...prefix, underParam || /s$/.test(last) ? 'list' : 'get', ...parents, ...wordsOf(last)]);
+  }
+  // POST /x/:id/verb is an action on x; POST to a plural collection creates one of it.
+  if (/s$/.test(last)) return camel([...prefix, ACTION_VERBS[method], ...parents, ...wordsOf(singular(last))]);
+  return camel([...prefix, ...wordsOf(last), ...parents]);
+}
+
+interface RouteTraits {
+  method: string;
+  authenticated: boolean;
+  hasPathParams: boolean;
+  hasInput: boolean;
+  paginated: boolean;
+}
+
+/** The codes every route of a kind can answer: authentication, validation, idempotency, paging. */
+export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
+  const mutating = MUTATING.has(route.method);
+  const idempotent = mutating && route.authenticated;
+  const list = (...codes: Array<string | false>) => codes.filter((c): c is string => Boolean(c));
+  return {
+    400: list(mutating && 'invalid_json', idempotent && 'invalid_header'),
+    401: list(route.authenticated && 'unauthorized'),
+    403: list(route.authenticated && 'forbidden'),
+    404: list(route.hasPathParams && 'not_found'),
+    409: list(idempotent && 'idempotency_key_in_use'),
+    413: list(mutating && 'payload_too_large'),
+    415: list(mutating && 'unsupported_media_type'),
+    422: list(
+      route.hasInput && 'validation_failed', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused',
+    ),
+  };
+}
+
+/** A response description that names each code with its meaning. */
+function describeCodes(codes: string[]): string {
+  return codes.map((code) => `\`${code}\`: ${ERROR_CODES[code] ?? 'not in the catalogue'}`).join('\n\n');
+}
+
+// The document is plain JSON built by @fastify/swagger; its nodes are walked, not typed.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OpenApiNode = Record<string, any>;
+
+/** Adds the operation id and merges the route's error codes with the common ones, per status. */
+function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: string; route: OpenApiNode }) {
+  if (!schema || schema.hide) return { schema, url };
+  const method = String(Array.isArray(route.method) ? route.method[0] : route.method).toUpperCase();
+  const { errorCodes = {}, ...rest } = schema as OpenApiNode & { errorCodes?: RouteErrorCodes };
+  const traits: RouteTraits = {
+    method,
+    authenticated: !(Array.isArray(schema.security) && schema.security.length === 0),
+    hasPathParams: /:[A-Za-z]/.test(url),
+    hasInput: Boolean(schema.body || schema.querystring || schema.params),
+    paginated: Boolean(schema.querystring?.properties?.cursor),
+  };
+  const common = commonErrorCodes(traits);
+  const merged: Record<string, string[]> = {};
+  for (const status of new Set([...Object.keys(common), ...Object.keys(errorCodes)]) as Set<`${ErrorStatus}`>) {
+    merged[status] = [...new Set([...(common[status] ?? []), ...(errorCodes[status] ?? [])])];
+  }
+  return {
+    url,
+    schema: {
+      ...rest,
+      operationId: rest.operationId ?? operationIdOf(method, url),
+      'x-error-codes': merged,
+      'x-idempotent': MUTATING.has(method) && traits.authenticated,
+    },
+  };
+}
+
+const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+
+/** An error response naming its codes; a route's own content (the hosted pages' HTML) is kept. */
+const errorResponse = (codes: string[], content: OpenApiNode = ERROR_CONTENT) => ({
+  description: describeCodes(codes),
+  'x-error-codes': codes,
+  content,
+});
+
+/** Each error response names its codes; a status that no code of the route leads to is left out. */
+function describeErrors(operation: OpenApiNode, codes: Record<string, string[]>) {
+  for (const status of Object.keys(operation.responses ?? {})) {
+    if (!/^[45]\d\d$/.test(status)) continue;
+    const { content } = operation.responses[status];
+    if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status], content);
+    else delete operation.responses[status];
+  }
+  for (const [status, list] of Object.entries(codes)) {
+    if (list.length && !operation.responses[status]) operation.responses[status] = errorResponse(list);
+  }
+  // Every route is rate-limited, public ones per client address.
+  operation.responses['429'] = {
+    ...errorResponse(['rate_limited'], operation.responses['429']?.content),
+    headers: {
+      'Retry-After': { description: 'Seconds until the limit resets.', schema: { type: 'integer', minimum: 0 } },
+    },
+  };
+}
+
+/** A mutation takes the Idempotency-Key header, and says when its answer is a replay. */
+function documentIdempotency(operation: OpenApiNode) {
+  operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' }];
+  for (const [status, response] of Object.entries<OpenApiNode>(operation.responses)) {
+    if (/^2\d\d$/.test(status)) response.headers = { ...response.headers, 'Idempotent-Replayed': REPLAYED_HEADER };
+  }
+}
+
+/**
+ * A multipart body carries text fields and files only: its example keeps the example's scalar
+ * fields (a JSON-only field such as spendControls, or a null that clears a field, is left out).
+ */
+function multipartExample(operation: OpenApiNode) {
+  const content = operation.requestBody?.content ?? {};
+  const media = content['multipart/form-data'];
+  if (!media || media.example === undefined) return;
+  const scalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+  const example = Object.fromEntries(Object.entries<unknown>(media.example).filter(([, value]) => scalar(value)));
+  content['multipart/form-data'] = { ...media, example };
+}
+
+function finishOperation(operation: OpenApiNode) {
+  describeErrors(operation, operation['x-error-codes'] ?? {});
+  multipartExample(operation);
+  if (operation['x-idempotent']) documentIdempotency(operation);
+  delete operation['x-error-codes'];
+  delete operation['x-idempotent'];
+  // The schemas keep `limit` and `sort` required so that handlers see them typed as present, and
+  // the validator fills in their defaults; to a client, a parameter with a default is optional.
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in === 'query' && parameter.schema?.default !== undefined) parameter.required = false;
+  }
+}
+
+function finishDocument({ openapiObject }: { openapiObject: OpenApiNode }) {
+  for (const item of Object.values<OpenApiNode>(openapiObject.paths ?? {})) {
+    for (const operation of Object.values<OpenApiNode>(item)) finishOperation(operation);
+  }
+  openapiObject.components.parameters = { IdempotencyKey: IDEMPOTENCY_KEY };
+  const webhooks = webhooksSection();
+  Object.assign(openapiObject.components.schemas, webhooks.schemas);
+  openapiObject.webhooks = webhooks.webhooks;
+  return openapiObject;
+}
 
 export async function registerOpenApi(app: FastifyInstance) {
   app.addSchema(ErrorBody);
@@ -17,9 +265,13 @@ export async function registerOpenApi(app: FastifyInstance) {
       info: {
         title: 'Paygen Cards API',
         version: '0.1.0',
-        description: `Self-hostable card issuing. Every JSON response uses the envelope {statusCode, message, data, meta}.\n\n## Error codes\n| code | meaning |\n| --- | --- |\n${codeTable}`,
+        description: DESCRIPTION,
+        contact: { name: 'Paygen maintainers' },
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
-      servers: [{ url: 'http://127.0.0.1:3000', description: 'Local sandbox' }],
+      // Relative, so that /docs "Try it out" calls whichever host and port served the document.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
+      tags: TAGS.map(([name, description]) => ({ name, description })),
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
@@ -31,6 +283,8 @@ export async function registerOpenApi(app: FastifyInstance) {
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
+    transform: transformRoute as never,
+    transformObject: finishDocument as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 }

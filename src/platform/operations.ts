@@ -19,12 +19,23 @@ export async function operationsRoutes(app: FastifyInstance, { db }: { db: Db })
   const ops = { tags: ['Operations'], security: [] };
   app.get('/health', {
     config: { public: true },
-    schema: { ...ops, summary: 'The process is up', response: { 200: { ...Status, description: 'Up' }, ...rateLimited } },
+    schema: {
+      ...ops, summary: 'The process is up',
+      description: 'Answers 200 while the process runs, without touching the database: for liveness probes.',
+      response: { 200: { ...Status, description: 'Up' }, ...rateLimited },
+    },
   }, async (_req, reply) => send(reply, 200, 'OK', { status: 'ok' }));
 
   app.get('/ready', {
     config: { public: true },
-    schema: { ...ops, summary: 'The database is reachable', response: { 200: { ...Status, description: 'Ready' }, ...rateLimited, 503: Type.Ref(ErrorBody) } },
+    schema: {
+      ...ops, summary: 'The database is reachable',
+      operationId: 'getReadiness',
+      description: 'Answers 200 when the database answers a query, 503 not_ready otherwise: for readiness ' +
+        'probes and load balancers.',
+      errorCodes: { 503: ['not_ready'] },
+      response: { 200: { ...Status, description: 'Ready' }, ...rateLimited, 503: Type.Ref(ErrorBody) },
+    },
   }, async (_req, reply) => {
     try {
       await db.query('SELECT 1');
@@ -36,6 +47,12 @@ export async function operationsRoutes(app: FastifyInstance, { db }: { db: Db })
 
   app.get('/openapi.json', {
     config: { public: true },
-    schema: { ...ops, summary: 'The OpenAPI 3.1 document of this API', response: { 200: OpenApiDocument, ...rateLimited } },
+    schema: {
+      ...ops, summary: 'The OpenAPI 3.1 document of this API',
+      operationId: 'getOpenApiDocument',
+      description: 'This document: every operation with its schemas, examples and error codes, and the ' +
+        'webhook payloads. /docs renders it.',
+      response: { 200: OpenApiDocument, ...rateLimited },
+    },
   }, async () => app.swagger());
 }

@@ -6,8 +6,16 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import spectralCore from '@stoplight/spectral-core';
+import * as Parsers from '@stoplight/spectral-parsers';
+import { oas } from '@stoplight/spectral-rulesets';
+import { AJV_OPTIONS } from '../../src/app.ts';
+import { EVENT_CATALOG } from '../../src/modules/events/events.catalog.ts';
 import { ERROR_CODES } from '../../src/platform/errors.ts';
-import { startHarness, type Harness } from '../support/api.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../src/platform/idempotency.ts';
+import { startHarness, type Harness, type RequestOptions } from '../support/api.ts';
+import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { isPublic, openApiPath, registeredRoutes, type RouteEntry } from '../security/route-table.ts';
 
 let api: Harness;
@@ -75,6 +83,7 @@ describe('the OpenAPI document', () => {
       if (!op) continue;
       const name = `${route.method} ${route.url}`;
       if (!op.summary) problems.push(`${name}: no summary`);
+      if (!op.description) problems.push(`${name}: no description`);
       const statuses = Object.keys(op.responses ?? {});
       const success = statuses.filter((s) => /^2\d\d$/.test(s));
       if (success.length === 0) problems.push(`${name}: no 2xx response`);
@@ -188,5 +197,272 @@ describe('error codes', () => {
     }
     assert.ok(found > 20, `sanity: ${found} codes found`);
     assert.deepEqual([...missing], [], 'add these codes to ERROR_CODES in src/platform/errors.ts');
+  });
+});
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+/** Every operation of the document: paths, then webhooks. */
+function operations(section: 'paths' | 'webhooks' = 'paths') {
+  const found: Array<{ name: string; method: string; path: string; op: any }> = [];
+  for (const [path, item] of Object.entries<any>(doc[section] ?? {})) {
+    for (const method of METHODS) {
+      if (item[method]) found.push({ name: `${method.toUpperCase()} ${path}`, method, path, op: item[method] });
+    }
+  }
+  return found;
+}
+
+/**
+ * A validator for a schema of the document, compiled by Fastify's own Ajv compiler with the app's
+ * options (a JSON body is not coerced, as in the app): component refs become external schemas.
+ */
+function validatorFor(schema: unknown, coerce = false) {
+  const local = (node: unknown) => JSON.parse(JSON.stringify(node), (key, value) =>
+    key === '$ref' && typeof value === 'string' ? value.replace('#/components/schemas/', 'component:') : value);
+  const components = Object.fromEntries(Object.entries<any>(doc.components.schemas)
+    .map(([name, component]) => [name, { ...local(component), $id: `component:${name}` }]));
+  const customOptions = { ...AJV_OPTIONS, ...(coerce ? {} : { coerceTypes: false }), strict: false };
+  const compile = AjvCompiler()(components, { customOptions });
+  const validate = compile({ schema: local(schema), method: 'POST', url: '/', httpPart: 'body' } as never) as any;
+  return (value: unknown) => {
+    const ok = validate(structuredClone(value));
+    return ok ? [] : (validate.errors ?? []).map((e: any) => `${e.instancePath || '/'} ${e.message}`);
+  };
+}
+
+const examplesOf = (media: any): unknown[] =>
+  media.example !== undefined ? [media.example] : Object.values<any>(media.examples ?? {}).map((e) => e.value);
+
+describe('what a client generator needs', () => {
+  test('the server is relative, so /docs "Try it out" calls the host that served the document', () => {
+    assert.ok(doc.servers?.length >= 1);
+    for (const server of doc.servers) assert.match(server.url, /^\/(?!\/)/, `server ${server.url} is not a relative path`);
+  });
+
+  test('every operation has a unique camelCase operationId, a summary, a description and defined tags', () => {
+    const all = [...operations('paths'), ...operations('webhooks')];
+    assert.ok(all.length > 80);
+    const seen = new Map<string, string>();
+    const problems: string[] = [];
+    const tags = new Set((doc.tags ?? []).map((t: any) => t.name));
+    for (const { name, op } of all) {
+      const id = op.operationId;
+      if (typeof id !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(id)) problems.push(`${name}: operationId ${id}`);
+      else if (seen.has(id)) problems.push(`${name}: operationId ${id} also on ${seen.get(id)}`);
+      else seen.set(op.operationId, name);
+      if (!op.summary || !op.description) problems.push(`${name}: summary or description missing`);
+      for (const tag of op.tags ?? []) if (!tags.has(tag)) problems.push(`${name}: tag ${tag} is not defined`);
+    }
+    assert.deepEqual(problems, []);
+    assert.equal(operation({ method: 'POST', url: '/cards' }).operationId, 'createCard');
+    assert.equal(operation({ method: 'GET', url: '/cards' }).operationId, 'listCards');
+    assert.equal(operation({ method: 'POST', url: '/simulator/authorizations' }).operationId, 'simulatorAuthorize');
+  });
+
+  test('every query parameter is optional: limit and sort have defaults, cursor and filters are filters', () => {
+    const required = operations().flatMap(({ name, op }) => (op.parameters ?? [])
+      .filter((p: any) => p.in === 'query' && p.required).map((p: any) => `${name} ${p.name}`));
+    assert.deepEqual(required, []);
+    const limit = operation({ method: 'GET', url: '/cards' }).parameters.find((p: any) => p.name === 'limit');
+    assert.equal(limit.schema.default, 20);
+  });
+
+  test('every mutation documents the optional Idempotency-Key header, and only mutations do', () => {
+    const header = doc.components.parameters?.IdempotencyKey;
+    assert.equal(header?.in, 'header');
+    assert.equal(header.name, 'Idempotency-Key');
+    assert.equal(header.required, false);
+    assert.equal(header.schema.maxLength, MAX_IDEMPOTENCY_KEY_LENGTH);
+    assert.match(header.description, /replay/i);
+    const problems: string[] = [];
+    for (const route of documented()) {
+      const op = operation(route);
+      const has = (op.parameters ?? []).some((p: any) => p.$ref === '#/components/parameters/IdempotencyKey');
+      const mutation = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method) && !isPublic(route);
+      if (has !== mutation) problems.push(`${route.method} ${route.url}: Idempotency-Key ${has ? 'documented' : 'missing'}`);
+      const success = Object.entries<any>(op.responses).filter(([status]) => /^2/.test(status));
+      if (mutation && !success.every(([, response]) => response.headers?.['Idempotent-Replayed'])) {
+        problems.push(`${route.method} ${route.url}: no Idempotent-Replayed header`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('error codes per operation', () => {
+  test('every error response lists its codes, each in the catalogue and named in the description', () => {
+    const problems: string[] = [];
+    let listed = 0;
+    for (const { name, op } of operations()) {
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        if (!/^[45]/.test(status)) continue;
+        const codes: string[] = response['x-error-codes'] ?? [];
+        if (codes.length === 0) problems.push(`${name} ${status}: no codes`);
+        for (const code of codes) {
+          listed++;
+          if (!(code in ERROR_CODES)) problems.push(`${name} ${status}: ${code} is not in ERROR_CODES`);
+          if (!response.description.includes(`\`${code}\``)) problems.push(`${name} ${status}: ${code} not in the description`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(listed > 300, `sanity: ${listed} codes listed`);
+  });
+
+  test('routes list their own codes next to the common ones', () => {
+    const codes = (method: string, url: string, status: number) => operation({ method, url }).responses[status]?.['x-error-codes'] ?? [];
+    for (const code of ['insufficient_funds', 'card_holder_not_verified', 'program_not_found', 'validation_failed', 'idempotency_key_reused']) {
+      assert.ok(codes('POST', '/cards', 422).includes(code), `POST /cards 422 lacks ${code}`);
+    }
+    assert.deepEqual(codes('GET', '/accounts/:id', 404), ['not_found']);
+    assert.ok(codes('POST', '/cards/:id/freeze', 409).includes('invalid_status_transition'));
+    assert.ok(codes('POST', '/auth/login', 401).includes('invalid_credentials'));
+    assert.ok(codes('GET', '/cards', 422).includes('invalid_cursor'));
+    assert.equal(operation({ method: 'GET', url: '/cards/:id' }).responses['409'], undefined, 'a read has no conflict to report');
+  });
+});
+
+describe('documented codes are the codes the app answers', () => {
+  test('real failures answer a status and code that their operation lists', async () => {
+    const account = await createAccount(api);
+    const program = await createProgram(api);
+    const card = (await issueNameOnlyCard(api, account, program, 100)).body.data;
+    const cases: Array<[string, string, RequestOptions]> = [
+      ['POST', '/cards', {
+        body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: 1e15 },
+      }],
+      ['POST', `/cards/${card.id}/unfreeze`, {}],
+      ['PUT', `/cards/${card.id}/pin`, { body: { pin: '1234' } }],
+      ['POST', '/transfers', { body: { fromAccountId: account.id, toAccountId: account.id, amount: 1, currency: 'USD' } }],
+      ['POST', `/accounts/${account.id}/close`, {}],
+      ['POST', '/auth/login', { key: null, body: { email: 'nobody@example.com', password: 'not the password' } }],
+      ['GET', '/cards?cursor=bm90IGEgY3Vyc29y', {}],
+      ['POST', '/webhooks', { body: { url: 'https://example.com/hooks', events: ['card.exploded'] } }],
+      ['GET', '/accounts/acc_00000000000000000000000000', {}],
+      ['POST', '/accounts', { body: { name: 'No owner' } }],
+    ];
+    const problems: string[] = [];
+    for (const [method, path, options] of cases) {
+      const res = await api.request(method, path, options);
+      const matches = (r: RouteEntry) => new RegExp(`^${r.url.replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(path.split('?')[0]);
+      const route = routes.find((r) => r.method === method && matches(r));
+      assert.ok(route, `${method} ${path} is a route`);
+      const listed: string[] = operation(route).responses[res.status]?.['x-error-codes'] ?? [];
+      if (res.status < 400 || !listed.includes(res.body.error.code)) {
+        problems.push(`${method} ${route.url} → ${res.status} ${res.body?.error?.code}, listed: ${listed.join(', ')}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('request examples', () => {
+  test('every request body has an example, and every example is valid against its schema', () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const { name, op } of operations()) {
+      for (const [type, media] of Object.entries<any>(op.requestBody?.content ?? {})) {
+        const examples = examplesOf(media);
+        if (examples.length === 0) problems.push(`${name} ${type}: no example`);
+        const validate = validatorFor(media.schema, type !== 'application/json');
+        for (const example of examples) {
+          checked++;
+          for (const error of validate(example)) problems.push(`${name} ${type}: ${error}`);
+          // A form sends text fields and files: no objects, arrays or nulls.
+          const nonScalar = Object.entries<unknown>(example as Record<string, unknown>).filter(([, v]) => v === null || typeof v === 'object');
+          if (type === 'multipart/form-data' && nonScalar.length) problems.push(`${name} ${type}: ${nonScalar.map(([k]) => k).join(', ')} cannot be sent`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(checked > 40, `sanity: ${checked} examples checked`);
+  });
+
+  /** Path segment → id prefix, to fill `{id}` in a path. */
+  const PREFIX: Record<string, string> = {
+    accounts: 'acc', 'card-programs': 'prg', 'card-holders': 'ch', cards: 'card', budgets: 'bud', webhooks: 'whk', authorizations: 'auth',
+  };
+  /** Sent in this order, so that each finds the resources it names among those made before it. */
+  const SENT = [
+    'PATCH /accounts/{id}', 'POST /simulator/accounts/{id}/deposits', 'POST /transfers', 'POST /card-programs', 'POST /card-holders',
+    'POST /cards', 'PATCH /cards/{id}', 'POST /cards/{id}/top-up', 'POST /cards/{id}/withdraw', 'PUT /cards/{id}/pin', 'POST /budgets',
+    'POST /webhooks', 'POST /simulator/authorizations', 'POST /simulator/authorizations/{id}/increment',
+    'POST /simulator/authorizations/{id}/capture', 'POST /simulator/force-captures', 'POST /simulator/refunds', 'POST /api-keys',
+    'POST /auth/tokens', 'POST /accounts',
+  ];
+
+  test('the main examples succeed when sent, with their placeholder ids replaced by real ones', async () => {
+    // Placeholders are `<prefix>_01jd` followed by digits; the last digits pick the n-th resource
+    // of that kind, so a transfer's two accounts are two different accounts. The cards example
+    // uses a program without a decision webhook (the program example's calls example.com, which
+    // a test must not depend on), made here first.
+    const made: Record<string, string[]> = {
+      acc: [(await createAccount(api)).id, (await createAccount(api, { name: 'Second wallet' })).id],
+      prg: [(await createProgram(api)).id],
+    };
+    const fill = (value: unknown) => JSON.parse(JSON.stringify(value), (_key, v) => {
+      const match = typeof v === 'string' ? /^([a-z]+)_01jd0*(\d*)$/.exec(v) : null;
+      if (!match) return v;
+      const real = made[match[1]]?.[Number(match[2] || 0)];
+      assert.ok(real, `no ${match[1]} made before the example that names ${v}`);
+      return real;
+    });
+    const failures: string[] = [];
+    for (const name of SENT) {
+      const [method, path] = name.split(' ');
+      const op = doc.paths[path]?.[method.toLowerCase()];
+      assert.ok(op, `${name} is documented`);
+      const example = examplesOf(op.requestBody.content['application/json'])[0];
+      const url = path.replace(/\/([^/]+)\/\{id\}/, (_all, segment: string) => `/${segment}/${made[PREFIX[segment]]?.[0]}`);
+      const res = await api.request(method, url, { body: fill(example) });
+      if (res.status >= 300) failures.push(`${name} → ${res.status} ${res.text.slice(0, 300)}`);
+      const id = res.body?.data?.id;
+      const prefix = typeof id === 'string' ? id.split('_')[0] : undefined;
+      if (prefix && !made[prefix]?.includes(id)) (made[prefix] ??= []).push(id);
+    }
+    assert.deepEqual(failures, []);
+  });
+});
+
+describe('webhooks', () => {
+  test('every catalog event type and the authorization decision call are in the webhooks section', () => {
+    const names = Object.keys(doc.webhooks ?? {}).sort();
+    assert.deepEqual(names, [...Object.keys(EVENT_CATALOG), 'authorization.request'].sort());
+    const decision = doc.webhooks['authorization.request'].post;
+    assert.equal(decision.requestBody.content['application/json'].schema.$ref, '#/components/schemas/AuthorizationRequest');
+    const answer = doc.components.schemas.AuthorizationDecision;
+    assert.deepEqual(answer.required, ['approved']);
+    assert.deepEqual(Object.keys(answer.properties).sort(), ['amount', 'approved', 'reason']);
+    const envelope = doc.components.schemas.WebhookEvent;
+    assert.deepEqual([...envelope.required].sort(), ['createdAt', 'data', 'id', 'resource', 'resourceId', 'sequence', 'type']);
+    assert.ok(envelope.properties.previousAttributes);
+  });
+
+  test('each event type\'s catalog sample is a valid payload of its documented schema', () => {
+    const problems: string[] = [];
+    for (const [type, entry] of Object.entries(EVENT_CATALOG)) {
+      const media = doc.webhooks[type].post.requestBody.content['application/json'];
+      const validate = validatorFor(media.schema);
+      for (const error of validate({ ...media.example, data: entry.sample })) problems.push(`${type}: ${error}`);
+      if (validate({ ...media.example, type: 'not.this.type' }).length === 0) problems.push(`${type}: the schema does not pin the type`);
+    }
+    const decision = doc.webhooks['authorization.request'].post;
+    const request = decision.requestBody.content['application/json'];
+    for (const error of validatorFor(request.schema)(request.example)) problems.push(`authorization.request: ${error}`);
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('lint', () => {
+  test('Spectral\'s recommended OpenAPI ruleset finds no error and no warning', async () => {
+    const { Spectral, Document } = spectralCore as any;
+    const spectral = new Spectral();
+    spectral.setRuleset({ extends: [[oas, 'recommended']] });
+    const parser = (Parsers as any).Json ?? (Parsers as any).default.Json;
+    const results = await spectral.run(new Document(JSON.stringify(doc), parser));
+    // Severity 0 is an error, 1 a warning; 2 (information) and 3 (hint) are advice.
+    const serious = results.filter((r: any) => r.severity <= 1)
+      .map((r: any) => `${r.severity === 0 ? 'error' : 'warning'} ${r.code} at ${r.path.join('.')}: ${r.message}`);
+    assert.deepEqual(serious, []);
   });
 });

@@ -12,13 +12,16 @@ export const CreateAccountBody = Type.Object({
   type: AccountType,
   category: Type.Literal('fiat'),
   currency: Currency,
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{ ownerType: 'business', ownerId: '665f1c4f4a4f4a4f4a4f4a4f', name: 'Primary USD Wallet', type: 'checking', category: 'fiat', currency: 'USD' }],
+});
 export type CreateAccountBody = Static<typeof CreateAccountBody>;
 
 export const UpdateAccountBody = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('frozen')])),
-}, { additionalProperties: false, minProperties: 1 });
+}, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Operating USD Wallet', status: 'active' }] });
 export type UpdateAccountBody = Static<typeof UpdateAccountBody>;
 
 export const AccountListQuery = {
@@ -64,7 +67,10 @@ export const TransferBody = Type.Object({
   amount: Amount,
   currency: Currency,
   description: Type.Optional(Type.String({ maxLength: 255 })),
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{ fromAccountId: 'acc_01jd0000000000000000000000', toAccountId: 'acc_01jd0000000000000000000001', amount: 2500, currency: 'USD', description: 'Marketing budget for January' }],
+});
 export type TransferBody = Static<typeof TransferBody>;
 
 export const BookTransfer = Type.Object({
@@ -80,7 +86,7 @@ export const BookTransfer = Type.Object({
 export const DepositBody = Type.Object({
   amount: Amount,
   description: Type.Optional(Type.String({ maxLength: 255 })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ amount: 500000, description: 'Wire transfer from Acme Corp' }] });
 export type DepositBody = Static<typeof DepositBody>;
 
 export const Deposit = Type.Object({

@@ -15,10 +15,19 @@ export async function authorizationsRoutes(app: FastifyInstance, { ctx }: { ctx:
   const AuthorizationRef = Type.Ref(Authorization);
 
   r.get('/authorizations', {
-    schema: { tags, summary: 'List authorizations (filters cardId, status, createdFrom, createdTo)', querystring: listQuery(AuthorizationListQuery), response: responses(200, listEnvelope(AuthorizationRef), 'Authorizations') },
+    schema: {
+      tags, summary: 'List authorizations (filters cardId, status, createdFrom, createdTo)',
+      description: 'The organization\'s authorizations, approved and declined, newest first.',
+      querystring: listQuery(AuthorizationListQuery), response: responses(200, listEnvelope(AuthorizationRef), 'Authorizations'),
+    },
   }, async (req, reply) => sendPage(reply, await service.listAuthorizations(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/authorizations/:id', {
-    schema: { tags, summary: 'Get an authorization with its history', params: IdParams, response: responses(200, envelope(AuthorizationRef), 'The authorization') },
+    schema: {
+      tags, summary: 'Get an authorization with its history',
+      description: 'The authorization with its amounts and every step: authorization, increments, capture, ' +
+        'reversals, expiry.',
+      params: IdParams, response: responses(200, envelope(AuthorizationRef), 'The authorization'),
+    },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getAuthorization(ctx, principalOf(req).organizationId, req.params.id)));
 }

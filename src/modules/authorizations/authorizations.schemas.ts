@@ -33,20 +33,27 @@ export const CreateAuthorizationBody = Type.Object({
   entryMode: Type.Union(ENTRY_MODES.map((m) => Type.Literal(m))),
   partialApprovalSupported: Type.Optional(Type.Boolean({ default: false, description: 'The terminal accepts approval of less than asked when funds are short.' })),
   networkId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'The network\'s message id: the same id twice returns the stored decision and holds once.' })),
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{
+    cardId: 'card_01jd0000000000000000000000', amount: 1250, currency: 'USD',
+    merchant: { name: 'Blue Bottle Coffee', mcc: '5812', city: 'San Francisco', country: 'US', id: 'mch_12345' },
+    entryMode: 'contactless', partialApprovalSupported: false, networkId: 'visa-auth-20260101-000042',
+  }],
+});
 export type CreateAuthorizationBody = Static<typeof CreateAuthorizationBody>;
 
-export const IncrementBody = Type.Object({ amount: Amount }, { additionalProperties: false });
+export const IncrementBody = Type.Object({ amount: Amount }, { additionalProperties: false, examples: [{ amount: 500 }] });
 export type IncrementBody = Static<typeof IncrementBody>;
 
 export const CaptureBody = Type.Object({
   amount: Type.Optional({ ...Amount, description: 'Defaults to the held amount (or the amount held before expiry). May be more than held: captures are forced.' }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ amount: 1750 }] });
 export type CaptureBody = Static<typeof CaptureBody>;
 
 export const ReverseBody = Type.Object({
   amount: Type.Optional({ ...Amount, description: 'Releases this much of the hold; absent releases all of it.' }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ amount: 250 }] });
 export type ReverseBody = Static<typeof ReverseBody>;
 
 export const AuthorizationListQuery = {

@@ -70,9 +70,41 @@ interface ProgramWebhook {
 // ignored, so that a receiver can echo what it likes.
 const Answer = Type.Object({
   approved: Type.Boolean(),
-  amount: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
-  reason: Type.Optional(Type.Union([Type.String({ maxLength: MAX_DECISION_REASON_LENGTH }), Type.Null()])),
-});
+  amount: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'The approved amount in minor units; below the requested amount it is a partial approval. Left out: the requested amount.' })),
+  reason: Type.Optional(Type.Union([Type.String({ maxLength: MAX_DECISION_REASON_LENGTH }), Type.Null()], { description: 'Why; recorded on the authorization.' })),
+}, { description: 'The receiver\'s answer to an authorization.request.' });
+/** The answer's schema, for the OpenAPI document's webhooks section. */
+export const DecisionAnswer = Answer;
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+/** The body Paygen POSTs (payloadOf below): never the PAN, CVV or PIN. */
+export const DecisionPayload = Type.Object({
+  id: Type.String({ description: 'A new message id per call (also the webhook-id header).' }),
+  type: Type.Literal('authorization.request'),
+  createdAt: Type.String({ format: 'date-time' }),
+  data: Type.Object({
+    authorizationId: Type.String(),
+    cardId: Type.String(),
+    programId: Type.String(),
+    amount: Type.Integer({ minimum: 1, description: 'Requested amount in minor units of currency.' }),
+    currency: Type.String(),
+    entryMode: Type.String(),
+    partialApprovalSupported: Type.Boolean({ description: 'Whether the merchant accepts an approved amount below the requested one.' }),
+    merchant: Type.Object({ name: Type.String(), mcc: Type.String(), city: NullableString, country: NullableString, id: NullableString }),
+    card: Type.Object({
+      status: Type.String(),
+      lastFour: Type.String(),
+      type: Type.Optional(Type.String()),
+      brand: Type.Optional(Type.String()),
+      bin: Type.Optional(Type.String()),
+      expiry: Type.Optional(Type.Object({ month: Type.Integer(), year: Type.Integer() })),
+      cardHolderId: Type.Optional(NullableString),
+      budgetId: Type.Optional(NullableString),
+      label: Type.Optional(NullableString),
+    }),
+  }),
+}, { description: 'A real-time authorization decision request.' });
 type Answer = Static<typeof Answer>;
 const answerCheck = TypeCompiler.Compile(Answer);
 
@@ -82,7 +114,7 @@ function cardForReceiver(card: DecisionCard): DecisionCard {
   return { status, lastFour, type, brand, bin, expiry: expiry && { month: expiry.month, year: expiry.year }, cardHolderId, budgetId, label };
 }
 
-function payloadOf(ctx: Ctx, program: ProgramRow, request: DecisionRequest) {
+function payloadOf(ctx: Ctx, program: ProgramRow, request: DecisionRequest): Static<typeof DecisionPayload> {
   const { authorizationId, cardId, amount, currency, entryMode, partialApprovalSupported } = request;
   const { name, mcc, city, country, id } = request.merchant;
   return {

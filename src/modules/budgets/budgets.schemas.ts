@@ -22,13 +22,16 @@ export const CreateBudgetBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100, examples: ['Marketing team'] }),
   currency: Currency,
   limit: BudgetLimit,
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{ accountId: 'acc_01jd0000000000000000000000', name: 'Marketing team', currency: 'USD', limit: { amount: 500000, interval: 'monthly' } }],
+});
 export type CreateBudgetBody = Static<typeof CreateBudgetBody>;
 
 export const UpdateBudgetBody = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   limit: Type.Optional(BudgetLimit),
-}, { additionalProperties: false, minProperties: 1 });
+}, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Marketing team EMEA', limit: { amount: 750000, interval: 'monthly' } }] });
 export type UpdateBudgetBody = Static<typeof UpdateBudgetBody>;
 
 export const BudgetListQuery = {

@@ -56,7 +56,14 @@ export const CreateCardHolderBody = Type.Object({
   country: Type.Optional(fields.country),
   spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()], { description: 'JSON bodies only.' })),
   ...files,
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{
+    firstName: 'Jane', lastName: 'Doe', email: 'jane.doe@example.com', phoneNumber: '+14155550100', dateOfBirth: '1990-07-14',
+    nationality: 'US', addressLine1: '123 Main St', addressLine2: 'Apt 4', city: 'San Francisco', state: 'CA', postalCode: '94105',
+    country: 'US', spendControls: { limits: [{ amount: 100000, interval: 'daily' }], blockedCategories: ['7995'] },
+  }],
+});
 export type CreateCardHolderBody = Static<typeof CreateCardHolderBody>;
 
 /** A field that JSON may clear with null (multipart sends strings only). */
@@ -77,10 +84,16 @@ export const UpdateCardHolderBody = Type.Object({
   country: clearable(fields.country),
   spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()], { description: 'JSON bodies only; null clears them.' })),
   ...files,
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{ email: 'jane.doe@example.org', phoneNumber: '+14155550199', addressLine1: '500 Howard St', addressLine2: null, city: 'San Francisco', state: 'CA', postalCode: '94105' }],
+});
 export type UpdateCardHolderBody = Static<typeof UpdateCardHolderBody>;
 
-export const AddDocumentsBody = Type.Object(files, { additionalProperties: false });
+export const AddDocumentsBody = Type.Object(files, {
+  additionalProperties: false,
+  examples: [{ idDocumentFront: '(the bytes of passport-front.jpg)', proofOfAddress: '(the bytes of utility-bill.pdf)' }],
+});
 
 /** The text fields a card holder has (the body keys that are not files). */
 export const HOLDER_FIELDS = Object.keys(fields) as Array<keyof typeof fields>;
@@ -94,7 +107,7 @@ export const CardHolderListQuery = {
 export const KycBody = Type.Object({
   status: KycStatusSchema,
   reason: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: PLAIN_TEXT, examples: ['document_unreadable'] })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ status: 'needs_information', reason: 'document_unreadable' }] });
 export type KycBody = Static<typeof KycBody>;
 
 const Nullable = <T extends TString>(schema: T) => Type.Union([schema, Type.Null()]);

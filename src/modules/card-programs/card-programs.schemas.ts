@@ -80,10 +80,26 @@ export const CreateProgramBody = Type.Object({
   digitalInTransit: Type.Optional(editable.digitalInTransit),
   defaultSpendControls: Type.Optional(editable.defaultSpendControls),
   authorizationWebhook: Type.Optional(editable.authorizationWebhook),
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{
+    name: 'Visa USD Consumer', brand: 'Visa', bin: '45320100', currency: 'USD', cardTypes: ['virtual', 'physical'], status: 'active',
+    requiresVerifiedCardHolder: true, allowNameOnlyIssuance: false, blockedNationalities: ['KP'], cardValidityYears: 3, holdTtlHours: 168,
+    issuanceReview: false, digitalInTransit: true,
+    defaultSpendControls: { limits: [{ amount: 500000, interval: 'monthly' }], blockedCategories: ['7995'] },
+    authorizationWebhook: { url: 'https://example.com/paygen/authorizations', timeoutMs: 2000, fallback: 'decline' },
+  }],
+});
 export type CreateProgramBody = Static<typeof CreateProgramBody>;
 
-export const UpdateProgramBody = Type.Partial(Type.Object(editable), { additionalProperties: false, minProperties: 1 });
+export const UpdateProgramBody = Type.Partial(Type.Object(editable), {
+  additionalProperties: false,
+  minProperties: 1,
+  examples: [{
+    name: 'Visa USD Consumer 2026', holdTtlHours: 72, blockedNationalities: ['KP', 'IR'],
+    defaultSpendControls: { limits: [{ amount: 250000, interval: 'monthly' }], blockedCategories: ['7995'] },
+  }],
+});
 export type UpdateProgramBody = Static<typeof UpdateProgramBody>;
 
 export const ProgramListQuery = {

@@ -20,12 +20,26 @@ export async function cardPinsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
   const tags = ['Cards'];
 
   r.put('/cards/:id/pin', {
-    schema: { tags, summary: 'Set or change the card PIN (never returned)', params: IdParams, body: SetPinBody, response: responses(200, envelope(PinStatus), 'PIN set') },
+    schema: {
+      tags, summary: 'Set or change the card PIN (never returned)',
+      operationId: 'setCardPin',
+      description: 'Sets the 4-digit PIN. Weak PINs (repeated or sequential digits, common PINs, years, the ' +
+        'holder\'s birth date) are refused. The PIN is never stored in clear nor returned.',
+      errorCodes: { 409: ['card_not_usable'], 422: ['weak_pin'] },
+      params: IdParams, body: SetPinBody, response: responses(200, envelope(PinStatus), 'PIN set'),
+    },
   }, async (req, reply) => send(reply, 200, 'PIN set successfully.', await service.setPin(ctx, principalOf(req).organizationId, req.params.id, req.body.pin)));
 
   r.post('/cards/:id/pin-sessions', {
     config: { secretResponse: true },
-    schema: { tags, summary: 'Create a single-use link to the hosted PIN page (10 minutes)', params: IdParams, response: responses(201, envelope(PinSession), 'PIN session created') },
+    schema: {
+      tags, summary: 'Create a single-use link to the hosted PIN page (10 minutes)',
+      operationId: 'createCardPinSession',
+      description: 'Returns a single-use URL of the hosted PIN page, valid 10 minutes, to send to the card ' +
+        'holder: the PIN never passes through your servers.',
+      errorCodes: { 409: ['card_not_usable'] },
+      params: IdParams, response: responses(201, envelope(PinSession), 'PIN session created'),
+    },
   }, async (req, reply) => {
     const session = await service.createPinSession(ctx, principalOf(req).organizationId, req.params.id, `${req.protocol}://${req.host}`);
     return send(reply, 201, 'PIN session created successfully.', session);
@@ -66,7 +80,12 @@ async function pinPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.get('/card-pin/:token', {
     config: { public: true },
     schema: {
-      tags, summary: 'The hosted PIN page (HTML form)', security: [], params: TokenParams,
+      tags, summary: 'The hosted PIN page (HTML form)',
+      operationId: 'getHostedPinPage',
+      description: 'The HTML form the card holder opens from a PIN session link. The token in the path is ' +
+        'the credential.',
+      errorCodes: { 409: ['card_not_usable'] },
+      security: [], params: TokenParams,
       response: { 200: { description: 'The form', content: { 'text/html': { schema: html } } }, ...pageErrors },
     },
   }, async (req, reply) => {
@@ -77,7 +96,12 @@ async function pinPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   r.post('/card-pin/:token', {
     config: { public: true },
     schema: {
-      tags, summary: 'Submit the hosted PIN form (form-encoded or JSON); the link then stops working', security: [],
+      tags, summary: 'Submit the hosted PIN form (form-encoded or JSON); the link then stops working',
+      operationId: 'submitHostedPinPage',
+      description: 'Sets the PIN from the hosted form. A refused PIN shows the form again and the link ' +
+        'keeps working; a set PIN ends the link.',
+      errorCodes: { 409: ['card_not_usable'], 422: ['weak_pin'] },
+      security: [],
       consumes: ['application/x-www-form-urlencoded', 'application/json'], params: TokenParams, body: PinPageBody,
       response: {
         200: { description: 'PIN set', content: { 'application/json': { schema: envelope(PinStatus) }, 'text/html': { schema: html } } },

@@ -8,7 +8,7 @@ export const MAX_PIN_FIELD_LENGTH = 16;
 
 export const SetPinBody = Type.Object({
   pin: Type.String({ pattern: '^\\d{4}$', description: '4 digits; weak PINs are refused with 422 weak_pin.' }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ pin: '4826' }] });
 export type SetPinBody = Static<typeof SetPinBody>;
 
 export const PinStatus = Type.Object({
@@ -36,5 +36,5 @@ export const TokenParams = Type.Object({ token: Type.String({ maxLength: MAX_TOK
 export const PinPageBody = Type.Object({
   pin: Type.String({ maxLength: MAX_PIN_FIELD_LENGTH }),
   pinConfirmation: Type.Optional(Type.String({ maxLength: MAX_PIN_FIELD_LENGTH, description: 'Must equal pin when sent (the form always sends it).' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ pin: '4826', pinConfirmation: '4826' }] });
 export type PinPageBody = Static<typeof PinPageBody>;

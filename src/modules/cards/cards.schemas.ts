@@ -49,7 +49,17 @@ export const CreateCardBody = Type.Object({
   userAgent: Type.Optional(Type.String({ maxLength: 512 })),
   spendControls: Type.Optional(Type.Ref(SpendControls)),
   metadata: Type.Optional(Metadata),
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{
+    debitAccountId: 'acc_01jd0000000000000000000000', cardHolderId: 'ch_01jd0000000000000000000000', type: 'virtual', brand: 'Visa',
+    currency: 'USD', status: 'active', amount: 5000, typeId: 'prg_01jd0000000000000000000000', label: 'Travel expenses',
+    externalId: 'emp-1042-travel', mobile: '+14155550100', cardPin: '4826', termsAndConditionsAccepted: true, eDisclosureAccepted: true,
+    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+    spendControls: { limits: [{ amount: 100000, interval: 'daily' }], blockedCategories: ['7995'], allowedCountries: ['US', 'CA'] },
+    metadata: { costCenter: 'CC-1042', employeeId: 'emp-1042' },
+  }],
+});
 export type CreateCardBody = Static<typeof CreateCardBody>;
 
 export const CardListQuery = {
@@ -113,19 +123,30 @@ export const UpdateCardBody = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('locked'), Type.Literal('cancelled')], {
     description: 'locked = freeze, active = unfreeze (or activate an issued/digital card), cancelled = cancel.',
   })),
-}, { additionalProperties: false, minProperties: 1 });
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  examples: [{
+    label: 'Conference travel', metadata: { costCenter: 'CC-2001' },
+    spendControls: { limits: [{ amount: 50000, interval: 'daily' }], allowedCountries: ['US', 'CA', 'MX'] },
+  }],
+});
 export type UpdateCardBody = Static<typeof UpdateCardBody>;
 
-export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: false });
+export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 255 })) }, {
+  additionalProperties: false,
+  description: 'Optional: an empty body, or none at all, records no reason.',
+  examples: [{ reason: 'Requested by the card holder' }],
+});
 export const FundsBody = Type.Object({
   amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units.' }),
   description: Type.Optional(Type.String({ maxLength: 255 })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ amount: 2500, description: 'Monthly travel allowance' }] });
 export type FundsBody = Static<typeof FundsBody>;
 export const ReplaceBody = Type.Object({
   reason: Type.Union(['lost', 'stolen', 'damaged', 'expired'].map((r) => Type.Literal(r))),
   deliveryAddress: Type.Optional(Type.Ref(DeliveryAddress)),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ reason: 'lost' }] });
 export type ReplaceBody = Static<typeof ReplaceBody>;
 
 export const StatusChange = Type.Object({

@@ -30,18 +30,29 @@ export async function eventsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) 
   const tags = ['Events'];
 
   r.get('/events/catalog', {
-    schema: { tags, summary: 'Every event type with a sample payload', response: responses(200, envelope(Type.Array(CatalogEntry)), 'The catalog') },
+    schema: {
+      tags, summary: 'Every event type with a sample payload',
+      operationId: 'getEventCatalog',
+      description: 'Every event type Paygen emits, with the resource it describes and a sample of its data. ' +
+        'The webhooks section of this document has each payload\'s schema.',
+      response: responses(200, envelope(Type.Array(CatalogEntry)), 'The catalog'),
+    },
   }, async (_req, reply) => send(reply, 200, 'Data fetched successfully.', service.catalog()));
 
   r.get('/events', {
     schema: {
       tags, summary: 'List events',
+      description: 'The organization\'s events, newest first; filter by type or resourceId.',
       querystring: listQuery({ type: Type.Optional(Type.String({ maxLength: 64 })), resourceId: Type.Optional(Type.String({ maxLength: 64 })) }),
       response: responses(200, listEnvelope(Type.Ref(Event)), 'Events'),
     },
   }, async (req, reply) => sendPage(reply, await service.listEvents(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/events/:id', {
-    schema: { tags, summary: 'Get an event', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: responses(200, envelope(Type.Ref(Event)), 'The event') },
+    schema: {
+      tags, summary: 'Get an event',
+      description: 'One event, as it is delivered to webhook endpoints.',
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: responses(200, envelope(Type.Ref(Event)), 'The event'),
+    },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getEvent(ctx, principalOf(req).organizationId, req.params.id)));
 }

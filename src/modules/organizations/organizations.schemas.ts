@@ -11,19 +11,22 @@ export const SignupBody = Type.Object({
   email: Email,
   password: Password,
   organizationName: Type.String({ minLength: 1, maxLength: 100 }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ email: 'dev@example.com', password: 'correct horse battery staple', organizationName: 'Acme Corp' }] });
 export type SignupBody = Static<typeof SignupBody>;
 
-export const LoginBody = Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const LoginBody = Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 200 }) }, {
+  additionalProperties: false,
+  examples: [{ email: 'dev@example.com', password: 'correct horse battery staple' }],
+});
 export type LoginBody = Static<typeof LoginBody>;
 
 export const TokenBody = Type.Object({
   ttlSeconds: Type.Integer({ minimum: 1, maximum: MAX_EPHEMERAL_TOKEN_TTL_SECONDS, default: 900 }),
   scopes: Type.Optional(Type.Array(Scope, { maxItems: 50 })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ ttlSeconds: 900, scopes: ['cards:read'] }] });
 export type TokenBody = Static<typeof TokenBody>;
 
-export const ApiKeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+export const ApiKeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false, examples: [{ name: 'Production server' }] });
 export type ApiKeyBody = Static<typeof ApiKeyBody>;
 
 

@@ -14,7 +14,11 @@ export async function tokenizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   r.get('/cards/:id/tokenizations', {
     schema: {
-      tags: ['Cards'], summary: 'List the card\'s mobile wallet tokenizations', params: IdParams,
+      tags: ['Cards'], summary: 'List the card\'s mobile wallet tokenizations',
+      operationId: 'listCardTokenizations',
+      description: 'The card\'s wallet tokens (Apple Pay, Google Pay, Samsung Pay) with their status, ' +
+        'newest first.',
+      params: IdParams,
       querystring: listQuery(TokenizationListQuery), response: responses(200, listEnvelope(Type.Ref(Tokenization)), 'Tokenizations'),
     },
   }, async (req, reply) => sendPage(reply, await service.listTokenizations(ctx, principalOf(req).organizationId, req.params.id, req.query)));

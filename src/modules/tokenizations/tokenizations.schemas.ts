@@ -25,7 +25,7 @@ export type Tokenization = Static<typeof Tokenization>;
 export const CreateTokenizationBody = Type.Object({
   walletType: WalletTypeSchema,
   status: Type.Optional(Type.Union([Type.Literal('initiated'), Type.Literal('completed')], { default: 'completed', description: 'Where the wallet\'s provisioning stands (default completed).' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ walletType: 'apple_pay', status: 'completed' }] });
 export type CreateTokenizationBody = Static<typeof CreateTokenizationBody>;
 
 export const TokenizationListQuery = {

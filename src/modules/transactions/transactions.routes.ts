@@ -15,10 +15,18 @@ export async function transactionsRoutes(app: FastifyInstance, { ctx }: { ctx: C
   const TransactionRef = Type.Ref(Transaction);
 
   r.get('/transactions', {
-    schema: { tags, summary: 'List transactions (filters cardId, type, authorizationId, createdFrom, createdTo)', querystring: listQuery(TransactionListQuery), response: responses(200, listEnvelope(TransactionRef), 'Transactions') },
+    schema: {
+      tags, summary: 'List transactions (filters cardId, type, authorizationId, createdFrom, createdTo)',
+      description: 'The organization\'s cleared transactions, newest first.',
+      querystring: listQuery(TransactionListQuery), response: responses(200, listEnvelope(TransactionRef), 'Transactions'),
+    },
   }, async (req, reply) => sendPage(reply, await service.listTransactions(ctx, principalOf(req).organizationId, req.query)));
 
   r.get('/transactions/:id', {
-    schema: { tags, summary: 'Get a transaction (capture, refund or force capture)', params: IdParams, response: responses(200, envelope(TransactionRef), 'The transaction') },
+    schema: {
+      tags, summary: 'Get a transaction (capture, refund or force capture)',
+      description: 'The transaction with its merchant and, for a capture, its authorization.',
+      params: IdParams, response: responses(200, envelope(TransactionRef), 'The transaction'),
+    },
   }, async (req, reply) => send(reply, 200, 'Data fetched successfully.', await service.getTransaction(ctx, principalOf(req).organizationId, req.params.id)));
 }

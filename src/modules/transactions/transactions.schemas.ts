@@ -12,14 +12,17 @@ export const RefundBody = Type.Object({
   cardId: Id,
   amount: Amount,
   transactionId: Type.Optional({ ...Id, description: 'The capture or force capture refunded; the refunds of one transaction never exceed it.' }),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ cardId: 'card_01jd0000000000000000000000', amount: 500, transactionId: 'txn_01jd0000000000000000000000' }] });
 export type RefundBody = Static<typeof RefundBody>;
 
 export const ForceCaptureBody = Type.Object({
   cardId: Id,
   amount: Amount,
   merchant: Type.Ref(Merchant),
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{ cardId: 'card_01jd0000000000000000000000', amount: 990, merchant: { name: 'Lyft', mcc: '4121', city: 'San Francisco', country: 'US', id: 'mch_67890' } }],
+});
 export type ForceCaptureBody = Static<typeof ForceCaptureBody>;
 
 export const TransactionListQuery = {

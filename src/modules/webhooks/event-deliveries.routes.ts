@@ -17,14 +17,21 @@ export async function eventDeliveriesRoutes(app: FastifyInstance, { ctx }: { ctx
 
   r.get('/events/:id/deliveries', {
     schema: {
-      tags, summary: 'Deliveries of an event to every endpoint, with their attempts', params: IdParams,
+      tags, summary: 'Deliveries of an event to every endpoint, with their attempts',
+      operationId: 'listEventDeliveries',
+      description: 'Every delivery of the event, to each endpoint, with every attempt: status code, ' +
+        'latency, response excerpt, error and next attempt.',
+      params: IdParams,
       querystring: listQuery(DeliveryListQuery), response: responses(200, listEnvelope(DeliveryRef), 'Deliveries'),
     },
   }, async (req, reply) => sendPage(reply, await deliveries.listForEvent(ctx, principalOf(req).organizationId, req.params.id, req.query)));
 
   r.post('/events/:id/resend', {
     schema: {
-      tags, summary: 'Deliver an event again', params: IdParams, body: ResendBody,
+      tags, summary: 'Deliver an event again',
+      operationId: 'resendEvent',
+      errorCodes: { 422: ['webhook_not_found', 'webhook_disabled'] },
+      params: IdParams, body: ResendBody,
       description: 'Queues a new delivery of the event to every enabled endpoint that takes its type, or to the one named by webhookId. The webhook-id header stays the event id, so receivers that already processed it can drop it.',
       response: responses(202, envelope(Type.Array(DeliveryRef)), 'Deliveries queued'),
     },

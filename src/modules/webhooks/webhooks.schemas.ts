@@ -20,7 +20,10 @@ export const CreateWebhookBody = Type.Object({
   events: EventTypes,
   description: Type.Optional(Nullable(Description)),
   enabled: Type.Optional(Type.Boolean({ default: true })),
-}, { additionalProperties: false });
+}, {
+  additionalProperties: false,
+  examples: [{ url: 'https://example.com/paygen/webhooks', events: ['card.created', 'card.frozen', 'authorization.created'], description: 'Card events for the ledger service', enabled: true }],
+});
 export type CreateWebhookBody = Static<typeof CreateWebhookBody>;
 
 export const UpdateWebhookBody = Type.Object({
@@ -28,17 +31,21 @@ export const UpdateWebhookBody = Type.Object({
   events: Type.Optional(EventTypes),
   description: Type.Optional(Nullable(Description)),
   enabled: Type.Optional(Type.Boolean({ description: 'A disabled endpoint gets no new deliveries; its pending ones are cancelled (replay them after enabling it again).' })),
-}, { additionalProperties: false, minProperties: 1 });
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  examples: [{ url: 'https://example.com/paygen/webhooks/v2', events: ['*'], description: 'Every event, for the data warehouse', enabled: true }],
+});
 export type UpdateWebhookBody = Static<typeof UpdateWebhookBody>;
 
 export const ReplayBody = Type.Object({
   since: { ...DateTime, description: 'Re-deliver the endpoint\'s matching events created at or after this time.' },
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ since: '2026-01-01T00:00:00.000Z' }] });
 export type ReplayBody = Static<typeof ReplayBody>;
 
 export const ResendBody = Type.Object({
   webhookId: Type.Optional(Type.String({ maxLength: 64, description: 'Resend to this endpoint only (it must be enabled; its event filter is not applied). Default: every enabled endpoint that matches the event\'s type.' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ webhookId: 'whk_01jd0000000000000000000000' }] });
 export type ResendBody = Static<typeof ResendBody>;
 
 export const Webhook = Type.Object({
