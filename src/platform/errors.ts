@@ -81,6 +81,7 @@ export const ERROR_CODES: Record<string, string> = {
   idempotency_key_reused: 'The Idempotency-Key was used with a different request.',
   idempotency_key_in_use: 'A request with this Idempotency-Key is still running.',
   invalid_amount: 'Amounts are positive integers of minor units, at most 10^12 (1000000000000) per request.',
+  retry_later: 'The card or its funding account stayed busy past two lock waits; nothing was changed. Retry after Retry-After seconds.',
   amount_limit_exceeded: 'The account would exceed the largest balance Paygen keeps (2^53 − 1 minor units); nothing was changed.',
   invalid_cursor: 'The pagination cursor is malformed or belongs to another query.',
   insufficient_funds: 'The debit account cannot cover the amount.',
