@@ -59,7 +59,7 @@ async function releaseAll(s: Step, kind: 'void' | 'expire') {
   for (const hold of s.auth.hold_ids) await ledger.resolvePending(s.tx, s.auth.organization_id, hold.id, kind, s.now);
 }
 
-/** A cancelled or expired card gives the money freed by a release back to its debit account. */
+/** A card that ended (cancelled, expired, rejected) gives the money freed by a release back to its debit account. */
 async function giveBackFreed(s: Step) {
   if (s.auth.hold_ids.length) await afterHoldReleased(s.tx, s.auth.organization_id, s.card.id, s.now);
 }
