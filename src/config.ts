@@ -1,6 +1,7 @@
 // The one place that reads process.env. Everything else receives a typed Config.
 import { ApiError } from './platform/errors.ts';
 import { LOG_FORMATS, type LogFormat } from './platform/logging.ts';
+import { MAX_AMOUNT } from './platform/money.ts';
 
 export interface Config {
   port: number;
@@ -28,11 +29,11 @@ export const DEFAULT_OPENING_BALANCE = 10_000_000;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
-function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new ApiError(500, 'invalid_configuration', `${name} must be an integer ≥ ${min}, got "${raw}".`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ApiError(500, 'invalid_configuration', `${name} must be an integer from ${min} to ${max}, got "${raw}".`);
   }
   return value;
 }
@@ -57,7 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.PAYGEN_DATA_DIR || './.paygen',
     sandboxApiKey: env.PAYGEN_SANDBOX_API_KEY || undefined,
-    sandboxOpeningBalance: integer('PAYGEN_SANDBOX_OPENING_BALANCE', env.PAYGEN_SANDBOX_OPENING_BALANCE, DEFAULT_OPENING_BALANCE, 0),
+    // The opening deposit is an amount like any other: bounded by MAX_AMOUNT.
+    sandboxOpeningBalance: integer('PAYGEN_SANDBOX_OPENING_BALANCE', env.PAYGEN_SANDBOX_OPENING_BALANCE, DEFAULT_OPENING_BALANCE, 0, MAX_AMOUNT),
     masterKey: env.PAYGEN_MASTER_KEY || undefined,
     workers: boolean('PAYGEN_WORKERS', env.PAYGEN_WORKERS, true),
     webhookAllowPrivate: boolean('PAYGEN_WEBHOOK_ALLOW_PRIVATE', env.PAYGEN_WEBHOOK_ALLOW_PRIVATE, true),

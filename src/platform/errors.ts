@@ -28,6 +28,22 @@ export const unprocessable = (code: string, message: string, field?: string) =>
 
 export const conflict = (code: string, message: string) => new ApiError(409, code, message);
 
+/** A counter or accumulated amount would pass the largest value Paygen stores (money.ts, MAX_COUNTER). */
+export const amountLimitExceeded = (field = 'amount') =>
+  new ApiError(422, 'amount_limit_exceeded', 'An account would exceed the largest balance Paygen keeps; nothing was changed.',
+    [{ field, message: 'a balance or total would pass 9007199254740991 minor units' }]);
+
+/**
+ * The CHECK constraints of migration 010 that bound counters and accumulated amounts are all
+ * named `<table>_<column>_within_limit`, so one rule recognises them wherever an update hits one.
+ */
+const AMOUNT_LIMIT_CONSTRAINT = /_within_limit$/;
+
+function isAmountLimitViolation(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string } | null;
+  return !!e && e.code === '23514' && typeof e.constraint === 'string' && AMOUNT_LIMIT_CONSTRAINT.test(e.constraint);
+}
+
 /**
  * The stable error codes, documented in the OpenAPI document. A code is added here when a
  * service starts returning it, so the catalogue cannot drift from the code.
@@ -65,7 +81,9 @@ export const ERROR_CODES: Record<string, string> = {
   idempotency_key_reused: 'The Idempotency-Key was used with a different request.',
   idempotency_key_in_use: 'A request with this Idempotency-Key is still running.',
   idempotent_response_unreadable: 'The request already ran and failed under this Idempotency-Key, but its stored answer no longer opens (the master key changed); send it with a new key.',
-  invalid_amount: 'Amounts are positive safe integers of minor units.',
+  invalid_amount: 'Amounts are positive integers of minor units, at most 10^12 (1000000000000) per request.',
+  retry_later: 'The card or its funding account stayed busy past two lock waits; nothing was changed. Retry after Retry-After seconds.',
+  amount_limit_exceeded: 'The account would exceed the largest balance Paygen keeps (2^53 − 1 minor units); nothing was changed.',
   invalid_cursor: 'The pagination cursor is malformed or belongs to another query.',
   insufficient_funds: 'The debit account cannot cover the amount.',
   currency_mismatch: 'The currencies of the resources involved differ.',
@@ -152,7 +170,7 @@ function validationError(error: FastifyError): ApiError {
   });
   const amountField = details.find((d) => /(^|\.)(amount|initialBalance)$/.test(d.field ?? ''));
   if (amountField) {
-    return new ApiError(422, 'invalid_amount', 'Amounts are positive integers of minor units.', details);
+    return new ApiError(422, 'invalid_amount', 'Amounts are positive integers of minor units, at most 10^12 per request.', details);
   }
   const where = context === 'querystring' ? 'query string' : context ?? 'request';
   return new ApiError(422, 'validation_failed', `The ${where} is invalid: ${details[0]?.message ?? 'see details'}.`, details);
@@ -162,6 +180,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   const e = error as FastifyError;
   if (e && Array.isArray(e.validation)) return validationError(e);
+  // The database refused a counter past its bound: the transaction rolled back, nothing changed.
+  if (isAmountLimitViolation(error)) return amountLimitExceeded();
   const mapped = e?.code ? FRAMEWORK_CODES[e.code] : undefined;
   if (mapped) return new ApiError(mapped[0], mapped[1], e.message);
   if (e instanceof SyntaxError && e.statusCode === 400) return new ApiError(400, 'invalid_json', 'The body is not valid JSON.');

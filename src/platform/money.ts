@@ -2,10 +2,24 @@
 import { Type } from '@sinclair/typebox';
 import { ApiError } from './errors.ts';
 
+/**
+ * The largest amount one request may move: 10^12 minor units (ten billion dollars). It keeps every
+ * figure Paygen derives from amounts (sums, balances, counters) far inside the exact range of a
+ * JavaScript number, so thousands of maximum requests fit before any counter nears its bound.
+ */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+/**
+ * The largest value a stored counter or accumulated amount may reach (2^53 − 1): beyond it a
+ * JavaScript number is no longer exact. Migration 010 enforces it with CHECK constraints named
+ * `*_within_limit`, and the ledger refuses an update that would cross it.
+ */
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
 export const Amount = Type.Integer({
   minimum: 1,
-  maximum: Number.MAX_SAFE_INTEGER,
-  description: 'Positive integer of minor units (USD 100 = $1.00).',
+  maximum: MAX_AMOUNT,
+  description: `Positive integer of minor units (USD 100 = $1.00), at most ${MAX_AMOUNT} (10^12).`,
   examples: [100],
 });
 

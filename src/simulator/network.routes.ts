@@ -29,7 +29,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
         'decision webhook if it has one. An approval holds the amount on the card; a decline is data (201 ' +
         'with approved false and a declineReason), not an error. A repeated networkId returns the stored ' +
         'decision.',
-      errorCodes: { 404: ['not_found'] },
+      errorCodes: { 503: ['retry_later'], 404: ['not_found'] },
       body: CreateAuthorizationBody, response: responses(201, envelope(AuthorizationRef), 'The decision'),
     },
   }, async (req, reply) => send(reply, 201, 'Authorization processed successfully.', await authorizations.authorize(ctx, org(req), req.body)));
@@ -40,7 +40,11 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       operationId: 'simulatorIncrementAuthorization',
       description: 'Asks to hold more on a pending authorization (a hotel or a fuel pump). The whole ' +
         'increment is approved or declined; a decline is recorded in the history and the hold is unchanged.',
-      errorCodes: { 409: ['authorization_not_pending', 'too_many_steps'], 422: ['invalid_amount'] },
+      errorCodes: {
+        503: ['retry_later'],
+        409: ['authorization_not_pending', 'too_many_steps'],
+        422: ['invalid_amount', 'amount_limit_exceeded'],
+      },
       params: IdParams, body: IncrementBody, response: responses(200, envelope(AuthorizationRef), 'The authorization'),
     },
   }, async (req, reply) => send(reply, 200, 'Authorization incremented.', await clearing.increment(ctx, org(req), req.params.id, req.body)));
@@ -53,7 +57,11 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       description: 'Clears the authorization: the amount (the held amount when left out) moves to ' +
         'settlement and a capture transaction is created. Less than held releases the rest; more is ' +
         'captured all the same, as networks force it.',
-      errorCodes: { 409: ['authorization_not_capturable', 'too_many_steps'], 422: ['invalid_amount'] },
+      errorCodes: {
+        503: ['retry_later'],
+        409: ['authorization_not_capturable', 'too_many_steps'],
+        422: ['invalid_amount', 'amount_limit_exceeded'],
+      },
       params: IdParams, body: CaptureBody, response: responses(200, envelope(AuthorizationRef), 'The closed authorization'),
     },
   }, async (req, reply) => send(reply, 200, 'Authorization captured successfully.', await clearing.capture(ctx, org(req), req.params.id, req.body)));
@@ -66,6 +74,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       description: 'Releases `amount` of the hold (all of it when left out); a full reversal ends the ' +
         'authorization.',
       errorCodes: {
+        503: ['retry_later'],
         409: ['authorization_not_pending', 'too_many_steps'],
         422: ['invalid_amount', 'amount_exceeds_hold'],
       },
@@ -79,7 +88,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       operationId: 'simulatorExpireAuthorization',
       description: 'Expires a pending authorization now instead of after the program\'s holdTtlHours, ' +
         'releasing its hold. It can still be captured later.',
-      errorCodes: { 409: ['authorization_not_pending', 'too_many_steps'] },
+      errorCodes: { 503: ['retry_later'], 409: ['authorization_not_pending', 'too_many_steps'] },
       params: IdParams, response: responses(200, envelope(AuthorizationRef), 'The expired authorization'),
     },
   }, async (req, reply) => send(reply, 200, 'Authorization expired successfully.', await clearing.expire(ctx, org(req), req.params.id)));
@@ -92,7 +101,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
         '(transactionId). A cancelled or expired card passes it on to its debit account.',
       errorCodes: {
         404: ['not_found'],
-        422: ['invalid_amount', 'transaction_not_refundable', 'refund_exceeds_transaction'],
+        422: ['invalid_amount', 'amount_limit_exceeded', 'transaction_not_refundable', 'refund_exceeds_transaction'],
       },
       body: RefundBody, response: responses(201, envelope(Type.Ref(Transaction)), 'The refund'),
     },
@@ -104,7 +113,7 @@ export async function networkRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx })
       operationId: 'simulatorForceCapture',
       description: 'Books a capture that had no authorization, as offline and late transactions do: it is ' +
         'never declined and may take the card below zero.',
-      errorCodes: { 404: ['not_found'], 422: ['invalid_amount'] },
+      errorCodes: { 404: ['not_found'], 422: ['invalid_amount', 'amount_limit_exceeded'] },
       body: ForceCaptureBody, response: responses(201, envelope(Type.Ref(Transaction)), 'The force capture'),
     },
   }, async (req, reply) => send(reply, 201, 'Force capture processed successfully.', await transactions.forceCapture(ctx, org(req), req.body)));

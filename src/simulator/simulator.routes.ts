@@ -51,7 +51,7 @@ export async function simulatorRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx 
       operationId: 'simulatorDeposit',
       description: 'Credits the account as an incoming bank transfer would: the sandbox\'s way to fund ' +
         'accounts.',
-      errorCodes: { 409: ['account_closed'], 422: ['invalid_amount'] },
+      errorCodes: { 409: ['account_closed'], 422: ['invalid_amount', 'amount_limit_exceeded'] },
       params: IdParams, body: DepositBody, response: responses(201, envelope(Deposit), 'Deposit received'),
     },
   }, async (req, reply) => send(reply, 201, 'Deposit received successfully.', await accounts.simulateDeposit(ctx, principalOf(req).organizationId, req.params.id, req.body)));

@@ -128,18 +128,49 @@ describe('every (status, action) pair', () => {
 });
 
 describe('money on the way out', () => {
-  test('cancel and expire return the available balance to the debit account in the same transaction', async () => {
-    for (const action of ['cancel', 'delete', 'expire']) {
+  // Every path that ends a card, with the status it ends in. A card under issuance review starts
+  // pending: fail (→ rejected) and the other paths from pending must settle it as well.
+  const ENDINGS: [string, 'active' | 'pending', string, string][] = [
+    ['cancel', 'active', 'cancelled', 'card.cancelled'],
+    ['delete', 'active', 'cancelled', 'card.cancelled'],
+    ['patch:cancelled', 'active', 'cancelled', 'card.cancelled'],
+    ['expire', 'active', 'expired', 'card.expired'],
+    ['fail', 'pending', 'rejected', 'card.rejected'],
+    ['cancel', 'pending', 'cancelled', 'card.cancelled'],
+    ['expire', 'pending', 'expired', 'card.expired'],
+  ];
+
+  test('every terminal status returns the available balance to the debit account in the same transaction', async () => {
+    for (const [action, from, status, event] of ENDINGS) {
       const start = (await balanceOf(api, account.id)).available;
-      const c = await card('virtual', instant, 700);
+      const c = await card('virtual', from === 'pending' ? review : instant, 700);
       assert.equal((await balanceOf(api, account.id)).available, start - 700);
-      const res = await run(action, c.id);
-      assert.equal(res.body.data.balance.available, 0);
-      assert.equal((await balanceOf(api, account.id)).available, start, action);
+      const res = action === 'patch:cancelled'
+        ? await api.request('PATCH', `/cards/${c.id}`, { body: { status: 'cancelled' } })
+        : await run(action, c.id);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.data.status, status);
+      assert.deepEqual(res.body.data.balance, { available: 0, pending: 0 }, action);
+      assert.equal((await balanceOf(api, account.id)).available, start, `${action} from ${from}`);
       const entries = await api.request('GET', `/accounts/${account.id}/entries?limit=1`);
-      assert.deepEqual([entries.body.data[0].kind, entries.body.data[0].amount, entries.body.data[0].direction], ['card_balance_return', 700, 'credit']);
+      assert.deepEqual([entries.body.data[0].kind, entries.body.data[0].amount, entries.body.data[0].direction, entries.body.data[0].referenceId],
+        ['card_balance_return', 700, 'credit', c.id]);
+      const events = await api.request('GET', `/events?resourceId=${c.id}&limit=1`);
+      assert.equal(events.body.data[0].type, event);
+      assert.deepEqual(events.body.data[0].data.balance, { available: 0, pending: 0 }, 'the event shows the settled card');
       await api.checkLedger();
     }
+  });
+
+  test('a rejected card has nothing left to withdraw: its money is already back', async () => {
+    const start = (await balanceOf(api, account.id)).available;
+    const c = await card('virtual', review, 400);
+    await must('fail', c.id);
+    const withdraw = await api.request('POST', `/cards/${c.id}/withdraw`, { body: { amount: 400 } });
+    assert.equal(withdraw.status, 409);
+    assert.equal(withdraw.body.error.code, 'card_closed');
+    assert.equal((await balanceOf(api, account.id)).available, start);
+    await api.checkLedger();
   });
 
   test('reinstate and unfreeze return to the status before (digital stays digital)', async () => {
@@ -179,30 +210,34 @@ describe('shipping', () => {
   });
 });
 
-describe('holds outliving a cancelled card', () => {
-  test('money released from a hold after cancellation goes back to the debit account', async () => {
-    const { afterHoldReleased } = await import('../../src/modules/cards/card-lifecycle.service.ts');
-    const ledger = await import('../../src/modules/ledger/ledger.service.ts');
-    const start = (await balanceOf(api, account.id)).available;
-    const c = await card('virtual', instant, 1_000);
-    const db = api.app.ctx.db;
-    const [row] = await db.query<{ ledger_account_id: string }>('SELECT ledger_account_id FROM cards WHERE id = $1', [c.id]);
-    const at = new Date();
-    // A hold of 300, as an authorization will place it (issue 4): card → network settlement.
-    const hold = await db.transaction(async (tx) => {
-      const settlement = await ledger.houseAccount(tx, api.organizationId, ledger.HOUSE.settlement, 'USD', at);
-      return ledger.transfer(tx, { organizationId: api.organizationId, kind: 'pending', debitAccountId: row.ledger_account_id, creditAccountId: settlement, amount: 300, currency: 'USD', code: 'authorization', referenceType: 'card', referenceId: c.id, at });
+describe('holds outliving an ended card', () => {
+  // Rejection ends a pending card (under issuance review) like cancellation ends a live one.
+  for (const [action, ending, program] of [['cancel', 'cancelled', 'instant'], ['expire', 'expired', 'instant'], ['fail', 'rejected', 'review']]) {
+    test(`money released from a hold after the card is ${ending} goes back to the debit account`, async () => {
+      const { afterHoldReleased } = await import('../../src/modules/cards/card-lifecycle.service.ts');
+      const ledger = await import('../../src/modules/ledger/ledger.service.ts');
+      const start = (await balanceOf(api, account.id)).available;
+      const c = await card('virtual', program === 'review' ? review : instant, 1_000);
+      const db = api.app.ctx.db;
+      const [row] = await db.query<{ ledger_account_id: string }>('SELECT ledger_account_id FROM cards WHERE id = $1', [c.id]);
+      const at = new Date();
+      // A hold of 300, as an authorization will place it (issue 4): card → network settlement.
+      const hold = await db.transaction(async (tx) => {
+        const settlement = await ledger.houseAccount(tx, api.organizationId, ledger.HOUSE.settlement, 'USD', at);
+        return ledger.transfer(tx, { organizationId: api.organizationId, kind: 'pending', debitAccountId: row.ledger_account_id, creditAccountId: settlement, amount: 300, currency: 'USD', code: 'authorization', referenceType: 'card', referenceId: c.id, at });
+      });
+      const ended = await run(action, c.id);
+      assert.equal(ended.body.data.status, ending);
+      assert.deepEqual(ended.body.data.balance, { available: 0, pending: 300 });
+      assert.equal((await balanceOf(api, account.id)).available, start - 300, 'the free 700 came back at once');
+      const returned = await db.transaction(async (tx) => {
+        await ledger.resolvePending(tx, api.organizationId, hold.id, 'void', at);
+        return afterHoldReleased(tx, api.organizationId, c.id, at);
+      });
+      assert.equal(returned, 300);
+      assert.equal((await balanceOf(api, account.id)).available, start, 'the released 300 came back too');
+      assert.deepEqual((await api.request('GET', `/cards/${c.id}`)).body.data.balance, { available: 0, pending: 0 });
+      await api.checkLedger();
     });
-    const cancelled = await run('cancel', c.id);
-    assert.deepEqual(cancelled.body.data.balance, { available: 0, pending: 300 });
-    assert.equal((await balanceOf(api, account.id)).available, start - 300, 'the free 700 came back at once');
-    const returned = await db.transaction(async (tx) => {
-      await ledger.resolvePending(tx, api.organizationId, hold.id, 'void', at);
-      return afterHoldReleased(tx, api.organizationId, c.id, at);
-    });
-    assert.equal(returned, 300);
-    assert.equal((await balanceOf(api, account.id)).available, start, 'the released 300 came back too');
-    assert.deepEqual((await api.request('GET', `/cards/${c.id}`)).body.data.balance, { available: 0, pending: 0 });
-    await api.checkLedger();
-  });
+  }
 });

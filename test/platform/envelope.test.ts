@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MAX_JSON_BODY_BYTES } from '../../src/app.ts';
+import { MAX_AMOUNT } from '../../src/platform/money.ts';
 import { startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
 
@@ -176,10 +177,11 @@ describe('amounts', () => {
     assertError(res, 422, 'invalid_amount');
   });
 
-  test('the largest safe integer passes validation (and is refused as a rule, not a crash)', async () => {
-    const res = await api.request('POST', '/transfers', {
-      body: { fromAccountId: accountId, toAccountId: (await createAccount(api)).id, amount: Number.MAX_SAFE_INTEGER, currency: 'USD' },
-    });
+  test('the largest amount passes validation (and is refused as a rule, not a crash); one more does not', async () => {
+    const toAccountId = (await createAccount(api)).id;
+    const res = await api.request('POST', '/transfers', { body: { fromAccountId: accountId, toAccountId, amount: MAX_AMOUNT, currency: 'USD' } });
     assertError(res, 422, 'insufficient_funds');
+    const over = await api.request('POST', '/transfers', { body: { fromAccountId: accountId, toAccountId, amount: MAX_AMOUNT + 1, currency: 'USD' } });
+    assertError(over, 422, 'invalid_amount');
   });
 });

@@ -78,7 +78,7 @@ export async function accountsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
       description: 'Moves money between two accounts of the organization in the same currency, at once and ' +
         'atomically.',
       errorCodes: {
-        422: ['invalid_amount', 'invalid_currency', 'same_account', 'account_not_found',
+        422: ['invalid_amount', 'amount_limit_exceeded', 'invalid_currency', 'same_account', 'account_not_found',
           'account_not_active', 'currency_mismatch', 'insufficient_funds'],
       },
       body: TransferBody, response: responses(201, envelope(BookTransfer), 'Transfer booked'),

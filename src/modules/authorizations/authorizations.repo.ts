@@ -105,16 +105,19 @@ export function listAuthorizations(db: Queryable, organizationId: string, query:
 
 /**
  * Approved spend of one card (or of every card of one card holder) between `from` and `to`: holds
- * still open at their held amount, captures at their captured amount, plus force captures.
+ * still open at their held amount, captures at their captured amount, plus force captures. The
+ * sum can pass 2^53 (a card holder's cards over several currencies), so it is capped at `cap` in
+ * SQL: every spend limit is far smaller, so the cap never changes a decision.
  */
-export async function spendBetween(db: Queryable, organizationId: string, scope: { cardId: string } | { cardHolderId: string }, from: Date, to: Date) {
+export async function spendBetween(db: Queryable, organizationId: string, scope: { cardId: string } | { cardHolderId: string }, from: Date, to: Date, cap: number) {
   const [column, value] = 'cardId' in scope ? ['card_id', scope.cardId] : ['card_holder_id', scope.cardHolderId];
   const [row] = await db.query<{ spent: number }>(
-    `SELECT (COALESCE((SELECT SUM(held_amount + captured_amount) FROM authorizations
+    `SELECT LEAST(COALESCE((SELECT SUM(held_amount + captured_amount) FROM authorizations
                         WHERE organization_id = $1 AND ${column} = $2 AND approved AND created_at >= $3 AND created_at <= $4), 0)
            + COALESCE((SELECT SUM(amount) FROM transactions
-                        WHERE organization_id = $1 AND ${column} = $2 AND type = 'force_capture' AND created_at >= $3 AND created_at <= $4), 0))::bigint AS spent`,
-    [organizationId, value, from, to],
+                        WHERE organization_id = $1 AND ${column} = $2 AND type = 'force_capture' AND created_at >= $3 AND created_at <= $4), 0),
+           $5::bigint)::bigint AS spent`,
+    [organizationId, value, from, to, cap],
   );
   return row.spent;
 }

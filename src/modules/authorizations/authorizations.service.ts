@@ -18,11 +18,11 @@ import * as ledger from '../ledger/ledger.service.ts';
 import type { Authorization, CreateAuthorizationBody, DeclineReason } from './authorizations.schemas.ts';
 import * as repo from './authorizations.repo.ts';
 import { askForDecision, type Decision } from './decision-webhook.ts';
+import { withLockWait } from './lock-wait.ts';
 import { availableOf, fundingAccountId, isInsufficientFunds, settlementAccountId } from './funding.ts';
 import { checkSpendControls, controlSets, type ControlSet } from './spend-controls.ts';
 
-/** A hot card must not stall the authorization path: wait this long for a row lock, then fail and retry. */
-export const AUTHORIZATION_LOCK_TIMEOUT_MS = 2_000;
+export { AUTHORIZATION_LOCK_TIMEOUT_MS } from './lock-wait.ts';
 const HOUR_MS = 60 * 60 * 1000;
 
 export function present(row: repo.AuthorizationRow): Authorization {
@@ -182,7 +182,8 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
     }
     const allowed = answered.amount;
     const settlementId = await settlementAccountId(ctx, organizationId, card.currency, ctx.clock.now());
-    return await ctx.db.transaction(async (tx) => {
+    // A lost lock wait runs this transaction once more, then answers 503 retry_later (lock-wait.ts).
+    return await withLockWait(ctx, async (tx) => {
       const locked = await lockCard(tx, organizationId, card.id);
       // The clock is read after the card lock, so that the limits count every earlier hold.
       const now = ctx.clock.now();
@@ -191,7 +192,7 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
       const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true);
       const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, allowed) };
       return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
-    }, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });
+    });
   } catch (error) {
     if (error instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
     // The funding account was spent by someone else between the check and the hold.

@@ -16,8 +16,9 @@ import * as ledger from '../ledger/ledger.service.ts';
 import * as transactions from '../transactions/transactions.service.ts';
 import type { CaptureBody, DeclineReason, HistoryEntry, IncrementBody, ReverseBody } from './authorizations.schemas.ts';
 import * as repo from './authorizations.repo.ts';
-import { cardUsable, AUTHORIZATION_LOCK_TIMEOUT_MS, present } from './authorizations.service.ts';
+import { cardUsable, present } from './authorizations.service.ts';
 import { availableOf, forcedDebit, fundingAccountId, settlementAccountId } from './funding.ts';
+import { withLockWait } from './lock-wait.ts';
 import { checkSpendControls, controlSets } from './spend-controls.ts';
 
 /** History entries kept per authorization; increments beyond it are refused. */
@@ -37,11 +38,12 @@ async function step<T>(ctx: Ctx, organizationId: string, id: string, fn: (s: Ste
   const peek = await repo.findAuthorization(ctx.db, organizationId, id);
   if (!peek) throw notFound('Authorization');
   const settlementId = await settlementAccountId(ctx, organizationId, peek.currency, ctx.clock.now());
-  return ctx.db.transaction(async (tx) => {
+  // A lost lock wait runs the step once more, then answers 503 retry_later (lock-wait.ts).
+  return withLockWait(ctx, async (tx) => {
     const auth = (await repo.findAuthorization(tx, organizationId, id, true))!;
     const card = await lockCard(tx, organizationId, auth.card_id);
     return fn({ ctx, tx, auth, card, settlementId, now: ctx.clock.now() });
-  }, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });
+  });
 }
 
 function entry(kind: HistoryEntry['kind'], amount: number, now: Date, reason: string | null = null, approved = true): HistoryEntry {
@@ -57,7 +59,7 @@ async function releaseAll(s: Step, kind: 'void' | 'expire') {
   for (const hold of s.auth.hold_ids) await ledger.resolvePending(s.tx, s.auth.organization_id, hold.id, kind, s.now);
 }
 
-/** A cancelled or expired card gives the money freed by a release back to its debit account. */
+/** A card that ended (cancelled, expired, rejected) gives the money freed by a release back to its debit account. */
 async function giveBackFreed(s: Step) {
   if (s.auth.hold_ids.length) await afterHoldReleased(s.tx, s.auth.organization_id, s.card.id, s.now);
 }

@@ -2,6 +2,7 @@
 // interval), then merchant categories, then merchant countries. The program's default controls and
 // the card's own count the card's spend; the card holder's count the spend of all the holder's cards.
 import type { Queryable } from '../../platform/db.ts';
+import { MAX_COUNTER } from '../../platform/money.ts';
 import { periodAt, type BudgetInterval } from '../budgets/budget-periods.ts';
 import type { SpendControls } from '../card-programs/card-programs.schemas.ts';
 import type { DeclineReason, Merchant } from './authorizations.schemas.ts';
@@ -41,7 +42,7 @@ async function limitReason(db: Queryable, organizationId: string, set: ControlSe
       continue;
     }
     const period = periodAt(limit.interval as BudgetInterval, now, set.since)!;
-    const spent = await repo.spendBetween(db, organizationId, set.scope, period.start, now);
+    const spent = await repo.spendBetween(db, organizationId, set.scope, period.start, now, MAX_COUNTER);
     if (spent + amount > limit.amount) return 'spend_limit_exceeded';
   }
   return null;

@@ -86,9 +86,12 @@ export const REFUND_CODE = 'refund';
  * a posted transfer at its amount; a hold at its held amount while unresolved at `asOf`, at its
  * posted amount once posted, 0 once voided or expired (those resolutions carry amount 0). A hold
  * counts in the period it was placed in, whenever it resolves. Refunds credit the account back.
+ * The net (spend less refunds, never below 0: refunds of an earlier period's purchase do not turn
+ * this period negative) is computed in SQL and capped at `cap`, so sums past 2^53 never reach a
+ * JavaScript number; budget limits are far smaller, so the cap never changes a decision.
  */
-export async function spendBetween(db: Queryable, budget: BudgetView, from: Date, asOf: Date) {
-  const [row] = await db.query<{ spent: number; refunded: number }>(
+export async function spendBetween(db: Queryable, budget: BudgetView, from: Date, asOf: Date, cap: number) {
+  const [row] = await db.query<{ spent: number }>(
     `WITH budget_cards AS (
        SELECT id FROM cards WHERE organization_id = $1 AND budget_id = $2
      ), spend AS (
@@ -105,9 +108,9 @@ export async function spendBetween(db: Queryable, budget: BudgetView, from: Date
           AND t.credit_account_id = $3 AND t.code = $7 AND t.kind IN ('single', 'post')
           AND t.created_at >= $4 AND t.created_at <= $5
      )
-     SELECT (SELECT COALESCE(SUM(amount), 0) FROM spend)::bigint AS spent,
-            (SELECT COALESCE(SUM(amount), 0) FROM refunds)::bigint AS refunded`,
-    [budget.organization_id, budget.id, budget.account_ledger_account_id, from, asOf, [...SPEND_CODES], REFUND_CODE],
+     SELECT GREATEST(0, LEAST((SELECT COALESCE(SUM(amount), 0) FROM spend) - (SELECT COALESCE(SUM(amount), 0) FROM refunds),
+                              $8::bigint))::bigint AS spent`,
+    [budget.organization_id, budget.id, budget.account_ledger_account_id, from, asOf, [...SPEND_CODES], REFUND_CODE, cap],
   );
-  return row;
+  return row.spent;
 }

@@ -5,7 +5,7 @@ import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
 import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { normalizeCurrency } from '../../platform/money.ts';
+import { MAX_COUNTER, normalizeCurrency } from '../../platform/money.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import * as accounts from '../accounts/accounts.service.ts';
 import { changedAttributes, recordEvent } from '../events/events.service.ts';
@@ -26,9 +26,7 @@ export async function figuresOf(db: Queryable, budget: BudgetRow, now: Date): Pr
   const period = periodAt(budget.limit_interval, now, budget.created_at);
   // A per_transaction budget caps each transaction on its own: nothing accumulates.
   if (!period) return { spent: 0, remaining: budget.limit_amount, period: null };
-  const { spent: gross, refunded } = await repo.spendBetween(db, budget, period.start, now);
-  // Refunds of a purchase made in an earlier period do not turn this period's spend negative.
-  const spent = Math.max(0, gross - refunded);
+  const spent = await repo.spendBetween(db, budget, period.start, now, MAX_COUNTER);
   return {
     spent,
     remaining: Math.max(0, budget.limit_amount - spent),

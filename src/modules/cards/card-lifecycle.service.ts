@@ -1,8 +1,8 @@
 // The card lifecycle: status actions (client and simulator), shipping, funds between the debit
 // account and the card, and replacement. Each command is one transaction that locks the card row,
 // checks the status machine, moves money through the ledger, records the status change and the
-// event. A card that leaves for good (cancelled, expired) returns its available balance to its
-// debit account in the same transaction.
+// event. A card that leaves for good (cancelled, expired, rejected) returns its available balance
+// to its debit account in the same transaction.
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
@@ -34,7 +34,7 @@ async function lock(tx: Queryable, organizationId: string, id: string) {
   return row;
 }
 
-/** Returns the card's available balance to its debit account (cancellation, expiry, replacement). */
+/** Returns the card's available balance to its debit account (cancellation, expiry, rejection, replacement). */
 export async function sweepBalance(tx: Queryable, card: repo.CardRow, toLedgerAccountId: string, code: string, at: Date) {
   const { available } = ledger.balanceOf(await ledger.getAccount(tx, card.ledger_account_id));
   if (available <= 0) return 0;
@@ -72,7 +72,9 @@ export async function applyAction(ctx: Ctx, tx: Queryable, card: repo.CardRow, a
     id: newId('csc', now.getTime()), organization_id: card.organization_id, card_id: card.id, action,
     from_status: card.status, to_status: to, actor: options.actor ?? 'client', reason: options.reason ?? null, created_at: now,
   });
-  if (to === 'cancelled' || to === 'expired') {
+  // Every terminal status settles the card: a card that ends never keeps money, whichever path
+  // ended it (client cancel, simulator fail or expire, replacement).
+  if (TERMINAL.has(to)) {
     await sweepBalance(tx, card, await debitAccountLedgerId(tx, card), 'card_balance_return', now);
   }
   if (action === 'activate' && card.replaces_card_id) await completeReplacement(ctx, tx, card, now);
@@ -189,12 +191,12 @@ export async function statusHistory(ctx: Ctx, organizationId: string, id: string
 }
 
 /**
- * After a hold on a card is released (voided or expired), a cancelled or expired card sends the
- * freed money back to its debit account, in the caller's transaction. The authorization module
- * calls this after every release.
+ * After a hold on a card is released (voided or expired), a card in a terminal status (cancelled,
+ * expired, rejected) sends the freed money back to its debit account, in the caller's transaction.
+ * The authorization module calls this after every release.
  */
 export async function afterHoldReleased(tx: Queryable, organizationId: string, cardId: string, at: Date) {
   const card = await lock(tx, organizationId, cardId);
-  if (card.status !== 'cancelled' && card.status !== 'expired') return 0;
+  if (!TERMINAL.has(card.status)) return 0;
   return sweepBalance(tx, card, await debitAccountLedgerId(tx, card), 'card_balance_return', at);
 }

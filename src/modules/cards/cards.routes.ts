@@ -44,7 +44,7 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
         'and has no balance of its own. Physical cards need a deliveryAddress; US card holders must accept ' +
         'the terms and the e-disclosure.',
       errorCodes: {
-        422: ['invalid_amount', 'invalid_currency', 'program_not_found', 'program_inactive',
+        422: ['invalid_amount', 'amount_limit_exceeded', 'invalid_currency', 'program_not_found', 'program_inactive',
           'brand_mismatch', 'card_type_not_supported', 'currency_mismatch', 'name_only_issuance_not_allowed',
           'card_holder_not_found', 'card_holder_not_verified', 'card_holder_rejected', 'nationality_blocked',
           'terms_not_accepted', 'account_not_found', 'account_not_active', 'insufficient_funds',
@@ -111,7 +111,7 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
       description: 'Moves `amount` from the card\'s debit account to the card, at once.',
       errorCodes: {
         409: ['card_closed'],
-        422: ['invalid_amount', 'budget_card', 'account_not_active', 'insufficient_funds'],
+        422: ['invalid_amount', 'amount_limit_exceeded', 'budget_card', 'account_not_active', 'insufficient_funds'],
       },
       params: IdParams, body: FundsBody, response: responses(200, envelope(CardRef), 'Card topped up'),
     },
@@ -122,7 +122,10 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
       tags, summary: 'Move money from the card back to the debit account',
       operationId: 'withdrawFromCard',
       description: 'Moves `amount` of the card\'s available balance back to its debit account, at once.',
-      errorCodes: { 409: ['card_closed'], 422: ['invalid_amount', 'budget_card', 'insufficient_funds'] },
+      errorCodes: {
+        409: ['card_closed'],
+        422: ['invalid_amount', 'amount_limit_exceeded', 'budget_card', 'insufficient_funds'],
+      },
       params: IdParams, body: FundsBody, response: responses(200, envelope(CardRef), 'Funds withdrawn'),
     },
   }, async (req, reply) => send(reply, 200, 'Funds withdrawn successfully.', await funds.withdraw(ctx, principalOf(req).organizationId, req.params.id, req.body)));

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Currency } from '../../platform/money.ts';
+import { Amount, Currency, MAX_AMOUNT } from '../../platform/money.ts';
 import { Brand, CardType, CountryCode, SpendControls } from '../card-programs/card-programs.schemas.ts';
 import { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 
@@ -9,7 +9,7 @@ export type CardStatus = (typeof CARD_STATUSES)[number];
 export const MAX_METADATA_KEYS = 50;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-const InitialAmount = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Initial funding in minor units, debited from debitAccountId.' });
+const InitialAmount = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: `Initial funding in minor units, debited from debitAccountId; at most ${MAX_AMOUNT}.` });
 
 export const DeliveryAddress = Type.Object({
   address1: Type.String({ minLength: 4, maxLength: 40 }),
@@ -139,7 +139,7 @@ export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxL
   examples: [{ reason: 'Requested by the card holder' }],
 });
 export const FundsBody = Type.Object({
-  amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units.' }),
+  amount: Amount,
   description: Type.Optional(Type.String({ maxLength: 255 })),
 }, { additionalProperties: false, examples: [{ amount: 2500, description: 'Monthly travel allowance' }] });
 export type FundsBody = Static<typeof FundsBody>;

@@ -29,7 +29,7 @@ export const EVENT_CATALOG = {
   'card.activated': { resource: 'card', description: 'A physical card was activated.', sample: card },
   'card.cancelled': { resource: 'card', description: 'A card was cancelled; its available balance went back to its debit account.', sample: { ...card, status: 'cancelled' } },
   'card.issued': { resource: 'card', description: 'A pending card passed issuance review.', sample: card },
-  'card.rejected': { resource: 'card', description: 'A pending card failed issuance review.', sample: { ...card, status: 'rejected' } },
+  'card.rejected': { resource: 'card', description: 'A pending card failed issuance review; its available balance went back to its debit account.', sample: { ...card, status: 'rejected' } },
   'card.shipped': { resource: 'card', description: 'A physical card left for its delivery address.', sample: { ...card, type: 'physical', status: 'digital' } },
   'card.delivered': { resource: 'card', description: 'A physical card arrived.', sample: { ...card, type: 'physical', status: 'digital' } },
   'card.expired': { resource: 'card', description: 'A card expired; its available balance went back to its debit account.', sample: { ...card, status: 'expired' } },

@@ -63,25 +63,43 @@ export async function findAccount(db: Queryable, id: string) {
 
 const AVAILABLE = 'credits_posted - debits_posted - debits_pending';
 
+export interface Deltas { debitsPending?: number; debitsPosted?: number; creditsPending?: number; creditsPosted?: number }
+
+const deltaParams = (d: Deltas) => [d.debitsPending ?? 0, d.debitsPosted ?? 0, d.creditsPending ?? 0, d.creditsPosted ?? 0];
+
+/**
+ * True while the counters after the deltas, and the available balance they give, stay within
+ * ±$6 (the bound of migration 010's CHECK constraints). Deltas are $2 to $5.
+ */
+const WITHIN_LIMIT = `debits_pending + $2 <= $6::bigint AND debits_posted + $3 <= $6::bigint
+       AND credits_pending + $4 <= $6::bigint AND credits_posted + $5 <= $6::bigint
+       AND (credits_posted + $5) - (debits_posted + $3) - (debits_pending + $2) BETWEEN -$6::bigint AND $6::bigint`;
+
 /**
  * Applies deltas to one account's counters. With `guard`, the update only happens while the
- * account can cover `guard` from its available balance; zero rows back means "cannot".
+ * account can cover `guard` from its available balance; it never happens when a counter would
+ * pass `limit`. Zero rows back means "cannot": see `wouldPassLimit` for which.
  */
-export async function applyDeltas(
-  db: Queryable,
-  id: string,
-  deltas: { debitsPending?: number; debitsPosted?: number; creditsPending?: number; creditsPosted?: number },
-  guard: number | null,
-): Promise<LedgerAccountRow | undefined> {
+export async function applyDeltas(db: Queryable, id: string, deltas: Deltas, guard: number | null, limit: number): Promise<LedgerAccountRow | undefined> {
   const [row] = await db.query<LedgerAccountRow>(
     `UPDATE ledger_accounts SET
        debits_pending = debits_pending + $2, debits_posted = debits_posted + $3,
        credits_pending = credits_pending + $4, credits_posted = credits_posted + $5
-     WHERE id = $1 AND ($6::bigint IS NULL OR allow_negative OR ${AVAILABLE} >= $6::bigint)
+     WHERE id = $1 AND ($7::bigint IS NULL OR allow_negative OR ${AVAILABLE} >= $7::bigint)
+       AND ${WITHIN_LIMIT}
      RETURNING *`,
-    [id, deltas.debitsPending ?? 0, deltas.debitsPosted ?? 0, deltas.creditsPending ?? 0, deltas.creditsPosted ?? 0, guard],
+    [id, ...deltaParams(deltas), limit, guard],
   );
   return row;
+}
+
+/** Whether applying the deltas would take one of the account's counters past `limit`. */
+export async function wouldPassLimit(db: Queryable, id: string, deltas: Deltas, limit: number): Promise<boolean> {
+  const [row] = await db.query<{ within: boolean }>(
+    `SELECT ${WITHIN_LIMIT} AS within FROM ledger_accounts WHERE id = $1`,
+    [id, ...deltaParams(deltas), limit],
+  );
+  return row !== undefined && !row.within;
 }
 
 export async function insertTransfer(db: Queryable, row: TransferRow) {
@@ -100,12 +118,17 @@ export async function findTransfer(db: Queryable, organizationId: string, id: st
   return row;
 }
 
-/** Σ debits and Σ credits per currency (posted and pending), over the whole ledger or one org. */
-export function totalsByCurrency(db: Queryable, organizationId: string | null) {
-  return db.query<{ currency: string; debits_posted: number; credits_posted: number; debits_pending: number; credits_pending: number }>(
-    `SELECT currency, SUM(debits_posted)::bigint AS debits_posted, SUM(credits_posted)::bigint AS credits_posted,
-            SUM(debits_pending)::bigint AS debits_pending, SUM(credits_pending)::bigint AS credits_pending
-       FROM ledger_accounts WHERE $1::text IS NULL OR organization_id = $1 GROUP BY currency`,
+/**
+ * Currencies whose Σ debits and Σ credits differ (posted or pending), over the whole ledger or one
+ * org. The sums can pass 2^53 across many accounts, so they are compared in SQL and leave as text.
+ */
+export function unbalancedCurrencies(db: Queryable, organizationId: string | null) {
+  return db.query<{ currency: string; debits_posted: string; credits_posted: string; debits_pending: string; credits_pending: string }>(
+    `SELECT currency, debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text
+       FROM (SELECT currency, SUM(debits_posted) AS debits_posted, SUM(credits_posted) AS credits_posted,
+                    SUM(debits_pending) AS debits_pending, SUM(credits_pending) AS credits_pending
+               FROM ledger_accounts WHERE $1::text IS NULL OR organization_id = $1 GROUP BY currency) totals
+      WHERE debits_posted <> credits_posted OR debits_pending <> credits_pending`,
     [organizationId],
   );
 }

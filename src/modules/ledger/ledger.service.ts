@@ -3,9 +3,9 @@
 // its event. Accounts are credit-normal: available = credits_posted − debits_posted − debits_pending.
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
-import { ApiError } from '../../platform/errors.ts';
+import { amountLimitExceeded, ApiError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { assertSafeAmount } from '../../platform/money.ts';
+import { assertSafeAmount, MAX_COUNTER } from '../../platform/money.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import * as repo from './ledger.repo.ts';
 
@@ -66,6 +66,17 @@ function insufficientFunds(field: string) {
 }
 
 /**
+ * Applies deltas to one account, refusing with 422 amount_limit_exceeded when a counter would pass
+ * MAX_COUNTER (the guard is in the UPDATE's WHERE, so nothing out of range is ever written). Zero
+ * rows for any other reason (the funds guard, a missing account) come back as undefined.
+ */
+async function applyDeltas(tx: Queryable, id: string, deltas: repo.Deltas, guard: number | null, field: string) {
+  const row = await repo.applyDeltas(tx, id, deltas, guard, MAX_COUNTER);
+  if (!row && await repo.wouldPassLimit(tx, id, deltas, MAX_COUNTER)) throw amountLimitExceeded(field);
+  return row;
+}
+
+/**
  * Moves `amount` from debit to credit (posted for `single`, held for `pending`). Both counters are
  * updated in ascending id order so that two transfers over the same pair never deadlock.
  */
@@ -80,7 +91,7 @@ export async function transfer(tx: Queryable, t: NewTransfer): Promise<Transfer>
   ].sort((a, b) => (a.id < b.id ? -1 : 1));
   const after = new Map<string, LedgerAccount>();
   for (const side of sides) {
-    const row = await repo.applyDeltas(tx, side.id, side.deltas, side.guard);
+    const row = await applyDeltas(tx, side.id, side.deltas, side.guard, t.field ?? 'amount');
     if (!row) throw insufficientFunds(t.field ?? 'amount');
     if (row.currency !== t.currency) throw new Error(`ledger invariant broken: ${row.id} is ${row.currency}, transfer is ${t.currency}`);
     after.set(side.id, row);
@@ -122,7 +133,7 @@ export async function resolvePending(tx: Queryable, organizationId: string, pend
     const deltas = id === hold.debit_account_id
       ? { debitsPending: -hold.amount, debitsPosted: posted }
       : { creditsPending: -hold.amount, creditsPosted: posted };
-    const row = await repo.applyDeltas(tx, id, deltas, null);
+    const row = await applyDeltas(tx, id, deltas, null, 'amount');
     if (!row) throw new Error(`ledger account ${id} is missing`);
     after.set(id, row);
   }
@@ -148,7 +159,7 @@ export interface LedgerCheck {
 /** Σ debits = Σ credits per currency, and every account's counters equal the sum of its transfers. */
 export async function check(db: Queryable, organizationId: string | null = null): Promise<LedgerCheck> {
   const problems: string[] = [];
-  for (const t of await repo.totalsByCurrency(db, organizationId)) {
+  for (const t of await repo.unbalancedCurrencies(db, organizationId)) {
     if (t.debits_posted !== t.credits_posted) problems.push(`${t.currency}: posted debits ${t.debits_posted} ≠ credits ${t.credits_posted}`);
     if (t.debits_pending !== t.credits_pending) problems.push(`${t.currency}: pending debits ${t.debits_pending} ≠ credits ${t.credits_pending}`);
   }
