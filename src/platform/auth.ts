@@ -45,6 +45,38 @@ export function scopeAllows(scopes: string[], scope: string): boolean {
   return scopes.some((s) => s === '*' || s === scope || s === `${resource}:*`);
 }
 
+/** No scopes, or `*`, is every scope. */
+export const isUnrestricted = (scopes: string[]) => scopes.length === 0 || scopes.includes('*');
+
+/**
+ * Whether a credential holding `held` holds every scope of `wanted` itself, so that it may hand
+ * them on (a new key or token) or take them away (revoking a key). `wanted` empty means every
+ * scope; `resource:*` is held when both `resource:read` and `resource:write` are.
+ */
+export function scopesWithin(held: string[], wanted: string[]): boolean {
+  if (isUnrestricted(held)) return true;
+  if (isUnrestricted(wanted)) return false;
+  return wanted.every((scope) => {
+    const [resource, action] = scope.split(':');
+    if (action !== '*') return scopeAllows(held, scope);
+    return scopeAllows(held, `${resource}:read`) && scopeAllows(held, `${resource}:write`);
+  });
+}
+
+/**
+ * The resources a scope may name: the first path segment of every route that needs a credential,
+ * read from the routes as they are registered. Every app of a process registers the same routes,
+ * so one set serves them all.
+ */
+const SCOPE_RESOURCES = new Set<string>();
+
+/** Scopes naming no known resource (`carts:read`), which would only make a useless credential. */
+export function unknownScopes(scopes: string[]): string[] {
+  return scopes.filter((scope) => scope !== '*' && !SCOPE_RESOURCES.has(scope.split(':')[0]));
+}
+
+export const scopeResources = () => [...SCOPE_RESOURCES].sort();
+
 /** Any bearer token may read who it is and end itself, whatever its scopes. */
 const SCOPE_FREE_ROUTES = new Set(['GET /auth/me', 'POST /auth/logout']);
 
@@ -55,6 +87,10 @@ export function principalOf(request: FastifyRequest): Principal {
 
 export function registerAuth(app: FastifyInstance, resolve: CredentialResolver) {
   app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    const resource = route.url.split('/')[1];
+    if (resource && !route.config?.public && !route.url.startsWith('/docs')) SCOPE_RESOURCES.add(resource);
+  });
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config?.public || isDocs(request)) return;
     const credential = readCredential(request);

@@ -39,7 +39,7 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   r.post('/api-keys', {
     schema: { ...keys, summary: 'Create an API key (shown once)', body: ApiKeyBody, response: responses(201, envelope(ApiKeyCreated), 'API key created') },
-  }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req).organizationId, req.body)));
+  }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req), req.body)));
 
   r.get('/api-keys', {
     schema: { ...keys, summary: 'List API keys (prefix and last four only)', querystring: listQuery({}), response: responses(200, listEnvelope(Type.Ref(ApiKey)), 'API keys') },
@@ -47,5 +47,5 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
 
   r.delete('/api-keys/:id', {
     schema: { ...keys, summary: 'Revoke an API key at once', params: IdParams, response: responses(200, envelope(Type.Ref(ApiKey)), 'API key revoked') },
-  }, async (req, reply) => send(reply, 200, 'API key revoked successfully.', await service.revokeApiKey(ctx, principalOf(req).organizationId, req.params.id)));
+  }, async (req, reply) => send(reply, 200, 'API key revoked successfully.', await service.revokeApiKey(ctx, principalOf(req), req.params.id)));
 }
