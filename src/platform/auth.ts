@@ -4,10 +4,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.ts';
 import type { Principal } from './context.ts';
+import type { FailedAuthLimiter } from './failed-auth.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Counts failed authentications; the login route uses it too. */
+    failedAuth: FailedAuthLimiter;
   }
   interface FastifyContextConfig {
     /** No credential needed (health, docs, signup, login, hosted pages). */
@@ -85,8 +90,9 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export function registerAuth(app: FastifyInstance, resolve: CredentialResolver) {
+export function registerAuth(app: FastifyInstance, resolve: CredentialResolver, failedAuth: FailedAuthLimiter) {
   app.decorateRequest('principal', null);
+  app.decorate('failedAuth', failedAuth);
   app.addHook('onRoute', (route) => {
     const resource = route.url.split('/')[1];
     if (resource && !route.config?.public && !route.url.startsWith('/docs')) SCOPE_RESOURCES.add(resource);
@@ -94,8 +100,15 @@ export function registerAuth(app: FastifyInstance, resolve: CredentialResolver) 
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config?.public || isDocs(request)) return;
     const credential = readCredential(request);
-    const principal = credential ? await resolve(credential) : null;
-    if (!principal) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    if (!credential) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    // Before the credential is hashed or looked up: a client past its failures costs nothing.
+    const attempt = failedAuth.credentialAttempt(request.ip);
+    await failedAuth.assertAllowed(attempt);
+    const principal = await resolve(credential);
+    if (!principal) {
+      await failedAuth.recordFailure(attempt);
+      throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    }
     const needed = requiredScope(request);
     if (!SCOPE_FREE_ROUTES.has(`${request.method} ${request.routeOptions.url}`) && !scopeAllows(principal.scopes, needed)) {
       throw new ApiError(403, 'forbidden', `This token lacks the scope ${needed}.`);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
+import { ApiError } from '../../platform/errors.ts';
 import type { Ctx } from '../../platform/context.ts';
 import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
@@ -21,7 +22,16 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
   r.post('/auth/login', {
     config: { public: true },
     schema: { ...auth, summary: 'Log in and get a bearer token', body: LoginBody, response: responses(200, envelope(Session), 'Logged in'), security: [] },
-  }, async (req, reply) => send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body)));
+    // Past its failures, a client or an account gets a 429 before any password is verified.
+    preHandler: async (req) => app.failedAuth.assertAllowed(app.failedAuth.loginAttempt(req.ip, req.body.email)),
+  }, async (req, reply) => {
+    try {
+      return send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body));
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_credentials') await app.failedAuth.recordFailure(app.failedAuth.loginAttempt(req.ip, req.body.email));
+      throw error;
+    }
+  });
 
   r.post('/auth/logout', {
     schema: { ...auth, summary: 'End the current bearer token', response: responses(200, envelope(Type.Object({ loggedOut: Type.Boolean() })), 'Logged out') },
