@@ -59,7 +59,8 @@ class RedisStore implements FailureStore {
   constructor(private readonly redis: Redis) {}
 
   async read(key: string) {
-    const replies = await this.redis.multi().get(REDIS_NAMESPACE + key).pttl(REDIS_NAMESPACE + key).exec();
+    const name = REDIS_NAMESPACE + key;
+    const replies = await this.redis.multi().get(name).pttl(name).exec();
     const [[, count], [, ttlMs]] = replies as [[Error | null, string | null], [Error | null, number]];
     if (count === null || ttlMs < 0) return null;
     return { count: Number(count), resetAtMs: Date.now() + ttlMs };
@@ -67,7 +68,8 @@ class RedisStore implements FailureStore {
 
   /** The window starts with the first failure: SET NX with the expiry, then INCR, atomically. */
   async add(key: string) {
-    await this.redis.multi().set(REDIS_NAMESPACE + key, '0', 'PX', FAILED_AUTH_WINDOW_MS, 'NX').incr(REDIS_NAMESPACE + key).exec();
+    const name = REDIS_NAMESPACE + key;
+    await this.redis.multi().set(name, '0', 'PX', FAILED_AUTH_WINDOW_MS, 'NX').incr(name).exec();
   }
 }
 
@@ -88,7 +90,8 @@ export class FailedAuthLimiter {
   /** A login counts for the client and for the account; the email is kept only as a hash. */
   loginAttempt(ip: string, email: string): Subject[] {
     const account = createHash('sha256').update(email.trim().toLowerCase()).digest('base64url');
-    return [...this.credentialAttempt(ip), { key: `account:${account}`, max: this.limits.perAccount, who: 'for this account' }];
+    const perAccount = { key: `account:${account}`, max: this.limits.perAccount, who: 'for this account' };
+    return [...this.credentialAttempt(ip), perAccount];
   }
 
   /** Throws 429 rate_limited when any subject has used up its failures for the window. */
@@ -121,7 +124,10 @@ export class FailedAuthLimiter {
   }
 }
 
-export function createFailedAuthLimiter(options: FailedAuthLimits & { redis?: Redis; onStoreError: (error: unknown) => void }) {
+export function createFailedAuthLimiter(
+  options: FailedAuthLimits & { redis?: Redis; onStoreError: (error: unknown) => void },
+) {
   const store = options.redis ? new RedisStore(options.redis) : new MemoryStore();
-  return new FailedAuthLimiter(store, { perIp: options.perIp, perAccount: options.perAccount }, options.onStoreError);
+  const limits = { perIp: options.perIp, perAccount: options.perAccount };
+  return new FailedAuthLimiter(store, limits, options.onStoreError);
 }

@@ -121,7 +121,8 @@ export function checkOutboundUrl(raw: string, allowPrivate: boolean): URL {
   // Refused before any DNS query, with the address it stands for, so the message reads the same
   // at creation and at delivery.
   if (!allowPrivate && isLoopbackName(host)) {
-    throw new OutboundError('refused_address', `${host} resolves to 127.0.0.1, a private, loopback or otherwise non-public address (every *.localhost name is loopback); private targets are not allowed (PAYGEN_WEBHOOK_ALLOW_PRIVATE=false).`);
+    throw new OutboundError('refused_address', `${host} resolves to 127.0.0.1, a private, loopback or otherwise non-public `
+      + 'address (every *.localhost name is loopback); private targets are not allowed (PAYGEN_WEBHOOK_ALLOW_PRIVATE=false).');
   }
   return url;
 }

@@ -267,18 +267,20 @@ describe('API keys', () => {
   });
 });
 
-const token = async (credential: { key?: string; bearer?: string }, scopes?: string[]) => {
-  const res = await api.request('POST', '/auth/tokens', { key: credential.bearer ? null : credential.key, bearer: credential.bearer, body: { ttlSeconds: 600, scopes } });
+type Credential = { key?: string; bearer?: string };
+/** Request options that send exactly this credential (the harness key when it is empty). */
+const sendAs = (credential: Credential) => ({ key: credential.bearer ? null : credential.key, bearer: credential.bearer });
+const token = async (credential: Credential, scopes?: string[]) => {
+  const res = await api.request('POST', '/auth/tokens', { ...sendAs(credential), body: { ttlSeconds: 600, scopes } });
   assert.equal(res.status, 201, res.text);
   return res.body.data.token as string;
 };
-const newKey = async (credential: { key?: string; bearer?: string }, scopes?: string[]) => {
-  const res = await api.request('POST', '/api-keys', { key: credential.bearer ? null : credential.key, bearer: credential.bearer, body: { name: 'scoped', scopes } });
+const newKey = async (credential: Credential, scopes?: string[]) => {
+  const res = await api.request('POST', '/api-keys', { ...sendAs(credential), body: { name: 'scoped', scopes } });
   assert.equal(res.status, 201, res.text);
   return res.body.data as { id: string; key: string; scopes: string[] };
 };
-const works = async (credential: { key?: string; bearer?: string }) =>
-  (await api.request('GET', '/auth/me', { key: credential.bearer ? null : credential.key, bearer: credential.bearer })).status;
+const works = async (credential: Credential) => (await api.request('GET', '/auth/me', sendAs(credential))).status;
 
 describe('scoped API keys: a narrow credential stays narrow', () => {
   test('a key may carry scopes: shown in responses and in /auth/me, and enforced like a token\'s', async () => {
@@ -335,18 +337,21 @@ describe('scoped API keys: a narrow credential stays narrow', () => {
     assert.equal(await works({ key: within.key }), 401);
     // The harness key (every scope) revokes any of them; another organization's key stays a 404.
     assert.equal((await api.request('DELETE', `/api-keys/${wider.id}`)).status, 200);
-    assertError(await api.request('DELETE', `/api-keys/${unrestricted.id}`, { key: null, bearer: await token({ key: (await api.otherOrganization()).apiKey }) }), 404, 'not_found');
+    const outsider = await token({ key: (await api.otherOrganization()).apiKey });
+    assertError(await api.request('DELETE', `/api-keys/${unrestricted.id}`, { key: null, bearer: outsider }), 404, 'not_found');
   });
 
   test('a scope naming no resource, or an empty list, is a 422 naming the field', async () => {
-    for (const body of [{ name: 'typo', scopes: ['carts:read'] }, { name: 'typo', scopes: ['cards:read', 'nothing:*'] }, { name: 'typo', scopes: ['cards:delete'] }, { name: 'empty', scopes: [] }]) {
+    for (const scopes of [['carts:read'], ['cards:read', 'nothing:*'], ['cards:delete'], []]) {
+      const body = { name: 'typo', scopes };
       const res = await api.request('POST', '/api-keys', { body });
       assertError(res, 422, 'validation_failed');
       assert.equal(res.body.error.details[0].field.split('.')[0], 'scopes', res.text);
     }
     assertError(await api.request('POST', '/auth/tokens', { body: { ttlSeconds: 60, scopes: ['carts:read'] } }), 422, 'validation_failed');
     // Every resource of the API may be named, including the simulator's.
-    assert.equal((await api.request('POST', '/api-keys', { body: { name: 'sim', scopes: ['simulator:write', 'card-holders:read', 'auth:*'] } })).status, 201);
+    const everyKind = { name: 'sim', scopes: ['simulator:write', 'card-holders:read', 'auth:*'] };
+    assert.equal((await api.request('POST', '/api-keys', { body: everyKind })).status, 201);
   });
 });
 
@@ -392,7 +397,8 @@ describe('revocation cascades down the chain of tokens', () => {
     const parent = await token({});
     const child = await token({ bearer: parent });
     // As if the cascade had missed the child (made concurrently with the revocation).
-    await api.app.ctx.db.query("UPDATE access_tokens SET revoked_at = now() WHERE token_hash = $1", [api.app.ctx.vault.hash('credential-hash', parent)]);
+    const hash = api.app.ctx.vault.hash('credential-hash', parent);
+    await api.app.ctx.db.query('UPDATE access_tokens SET revoked_at = now() WHERE token_hash = $1', [hash]);
     assertError(await api.request('GET', '/auth/me', { key: null, bearer: child }), 401, 'unauthorized');
   });
 

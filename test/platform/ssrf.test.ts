@@ -42,14 +42,16 @@ describe('at creation', () => {
   test('every spelling is refused by POST and PATCH /webhooks and by card programs', async () => {
     const hook = await strict.request('POST', '/webhooks', { body: { url: 'https://hooks.example.com/paygen', events: ['*'] } });
     assert.equal(hook.status, 201, hook.text);
-    const program = await createProgram(strict);
+    const existing = await createProgram(strict);
     for (const host of REFUSED_HOSTS) {
       const url = `http://${host}:8080/hooks`;
       refusedAt(await strict.request('POST', '/webhooks', { body: { url, events: ['*'] } }), `POST /webhooks ${url}`);
       refusedAt(await strict.request('PATCH', `/webhooks/${hook.body.data.id}`, { body: { url } }), `PATCH /webhooks ${url}`);
       const authorizationWebhook = { url, timeoutMs: 1_000, fallback: 'decline' };
-      refusedAt(await strict.request('POST', '/card-programs', { body: { name: `ssrf ${host}`, brand: 'Visa', bin: '45990000', currency: 'USD', authorizationWebhook } }), `POST /card-programs ${url}`);
-      refusedAt(await strict.request('PATCH', `/card-programs/${program.id}`, { body: { authorizationWebhook } }), `PATCH /card-programs ${url}`);
+      const program = { name: `ssrf ${host}`, brand: 'Visa', bin: '45990000', currency: 'USD', authorizationWebhook };
+      refusedAt(await strict.request('POST', '/card-programs', { body: program }), `POST /card-programs ${url}`);
+      const patch = { authorizationWebhook };
+      refusedAt(await strict.request('PATCH', `/card-programs/${existing.id}`, { body: patch }), `PATCH /card-programs ${url}`);
     }
     const unchanged = await strict.request('GET', `/webhooks/${hook.body.data.id}`);
     assert.equal(unchanged.body.data.url, 'https://hooks.example.com/paygen');
@@ -57,7 +59,10 @@ describe('at creation', () => {
   });
 
   test('public addresses, including the IPv6 forms of public IPv4 addresses, stay allowed', async () => {
-    for (const host of ['hooks.example.com', '93.184.216.34', '[2606:4700:4700::1111]', '[::ffff:8.8.8.8]', '[2002:808:808::1]', 'localhost.example.com']) {
+    const publicHosts = [
+      'hooks.example.com', '93.184.216.34', '[2606:4700:4700::1111]', '[::ffff:8.8.8.8]', '[2002:808:808::1]', 'localhost.example.com',
+    ];
+    for (const host of publicHosts) {
       const res = await strict.request('POST', '/webhooks', { body: { url: `https://${host}/hooks`, events: ['*'] } });
       assert.equal(res.status, 201, `${host}: ${res.text}`);
       await strict.request('DELETE', `/webhooks/${res.body.data.id}`);
@@ -73,7 +78,11 @@ describe('at creation', () => {
   });
 
   test('the address checks on the IPv6 translation forms', () => {
-    for (const address of ['64:ff9b::7f00:1', '64:ff9b::808:808', '64:ff9b:1::1', '::ffff:0:7f00:1', '::7f00:1', '2002:7f00:1::', '2002:c0a8:101::1', '2001:0:4136:e378::1']) {
+    const translated = [
+      '64:ff9b::7f00:1', '64:ff9b::808:808', '64:ff9b:1::1', '::ffff:0:7f00:1', '::7f00:1', '2002:7f00:1::', '2002:c0a8:101::1',
+      '2001:0:4136:e378::1',
+    ];
+    for (const address of translated) {
       assert.equal(isNonPublicAddress(address), true, address);
     }
     for (const address of ['2002:808:808::1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2a00:1450:4001:80b::200e']) {
@@ -94,14 +103,16 @@ function resolveEverythingTo(t: TestContext, address: string) {
 describe('at delivery, after DNS resolution', () => {
   for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '64:ff9b::7f00:1', '2002:7f00:1::1', '10.1.2.3']) {
     test(`a host name that resolves to ${address} is refused and nothing is sent`, async (t) => {
-      const created = await strict.request('POST', '/webhooks', { body: { url: 'http://rebinding.example.com:8080/hooks', events: ['account.created'] } });
+      const body = { url: 'http://rebinding.example.com:8080/hooks', events: ['account.created'] };
+      const created = await strict.request('POST', '/webhooks', { body });
       assert.equal(created.status, 201, created.text);
       const lookup = resolveEverythingTo(t, address);
       await createAccount(strict);
       assert.ok(await createDeliveryJob({ organizationId: strict.organizationId }).run(strict.app.ctx) >= 1);
       const [delivery] = (await strict.request('GET', `/webhooks/${created.body.data.id}/deliveries`)).body.data;
       assert.equal(delivery.status, 'pending');
-      assert.equal(delivery.attempts[0].error.startsWith(`refused_address: rebinding.example.com resolves to ${address}, a private`), true, delivery.attempts[0].error);
+      const { error } = delivery.attempts[0];
+      assert.equal(error.startsWith(`refused_address: rebinding.example.com resolves to ${address}, a private`), true, error);
       assert.ok(lookup.mock.callCount() >= 1, 'the name went through DNS');
       await strict.request('DELETE', `/webhooks/${created.body.data.id}`);
     });

@@ -28,7 +28,8 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     try {
       return send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body));
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_credentials') await app.failedAuth.recordFailure(app.failedAuth.loginAttempt(req.ip, req.body.email));
+      const failed = error instanceof ApiError && error.code === 'invalid_credentials';
+      if (failed) await app.failedAuth.recordFailure(app.failedAuth.loginAttempt(req.ip, req.body.email));
       throw error;
     }
   });

@@ -28,7 +28,8 @@ export const ApiKeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   scopes: Type.Optional(Type.Array(Scope, {
     minItems: 1, maxItems: MAX_SCOPES,
-    description: 'What the key may do, as for tokens (`cards:read`, `cards:*`, `*`). Left out: every scope, which only an unrestricted credential may grant.',
+    description: 'What the key may do, as for tokens (`cards:read`, `cards:*`, `*`). Left out: every scope, '
+      + 'which only an unrestricted credential may grant.',
   })),
 }, { additionalProperties: false });
 export type ApiKeyBody = Static<typeof ApiKeyBody>;

@@ -35,7 +35,12 @@ export async function createOrganization(tx: Queryable, name: string, at: Date) 
 }
 
 interface NewToken {
-  organizationId: string; userId: string | null; apiKeyId: string | null; kind: 'session' | 'ephemeral'; scopes: string[]; ttlSeconds: number;
+  organizationId: string;
+  userId: string | null;
+  apiKeyId: string | null;
+  kind: 'session' | 'ephemeral';
+  scopes: string[];
+  ttlSeconds: number;
   parent?: repo.TokenRow;
 }
 
@@ -81,7 +86,8 @@ export async function logout(ctx: Ctx, principal: Principal) {
   if (principal.credentialType === 'api_key') {
     throw new ApiError(422, 'not_a_session', 'Logout ends a bearer token; revoke API keys with DELETE /api-keys/:id.');
   }
-  await repo.revokeTokenTree(ctx.db, principal.organizationId, { tokenId: principal.credentialId }, ctx.clock.now());
+  const root = { tokenId: principal.credentialId };
+  await repo.revokeTokenTree(ctx.db, principal.organizationId, root, ctx.clock.now());
   return { loggedOut: true };
 }
 
@@ -103,12 +109,14 @@ export async function me(ctx: Ctx, principal: Principal) {
 function assertMayGrant(principal: Principal, wanted: string[], what: 'token' | 'API key') {
   const unknown = unknownScopes(wanted);
   if (unknown.length) {
-    throw new ApiError(422, 'validation_failed', `Unknown scope resource in ${unknown.join(', ')}; scopes name one of: ${scopeResources().join(', ')}.`,
+    const known = scopeResources().join(', ');
+    throw new ApiError(422, 'validation_failed', `Unknown scope resource in ${unknown.join(', ')}; scopes name one of: ${known}.`,
       unknown.map((scope) => ({ field: 'scopes', message: `${scope} names no resource of the API` })));
   }
   if (scopesWithin(principal.scopes, wanted)) return;
   if (isUnrestricted(wanted)) {
-    throw new ApiError(403, 'forbidden', `A scoped credential may not create an unrestricted ${what}; pass scopes within its own (${principal.scopes.join(', ')}).`);
+    const own = principal.scopes.join(', ');
+    throw new ApiError(403, 'forbidden', `A scoped credential may not create an unrestricted ${what}; pass scopes within its own (${own}).`);
   }
   const wider = wanted.filter((scope) => !scopesWithin(principal.scopes, [scope]));
   throw new ApiError(403, 'forbidden', `A ${what} may not grant scopes its creator lacks: ${wider.join(', ')}.`);
@@ -119,7 +127,8 @@ async function callingToken(tx: Queryable, principal: Principal) {
   if (principal.credentialType === 'api_key') return undefined;
   const parent = await repo.findToken(tx, principal.organizationId, principal.credentialId);
   if (parent && parent.chain_depth >= MAX_TOKEN_CHAIN_DEPTH) {
-    throw new ApiError(403, 'forbidden', `A token made from ${MAX_TOKEN_CHAIN_DEPTH} tokens in a chain cannot make another; start from a session or an API key.`);
+    throw new ApiError(403, 'forbidden',
+      `A token made from ${MAX_TOKEN_CHAIN_DEPTH} tokens in a chain cannot make another; start from a session or an API key.`);
   }
   return parent;
 }
@@ -148,7 +157,9 @@ export function createEphemeralToken(ctx: Ctx, principal: Principal, body: Token
   });
 }
 
-async function insertApiKey(tx: Queryable, ctx: Ctx, organizationId: string, name: string, key: string, scopes: string[] = []) {
+async function insertApiKey(
+  tx: Queryable, ctx: Ctx, organizationId: string, name: string, key: string, scopes: string[] = [],
+) {
   const now = ctx.clock.now();
   const row = {
     id: newId('key', now.getTime()), organization_id: organizationId, name,
@@ -165,7 +176,8 @@ export async function createApiKey(ctx: Ctx, principal: Principal, body: ApiKeyB
   const scopes = body.scopes ?? [];
   assertMayGrant(principal, scopes, 'API key');
   const key = API_KEY_PREFIX + randomToken(24);
-  const row = await ctx.db.transaction((tx) => insertApiKey(tx, ctx, principal.organizationId, body.name, key, scopes));
+  const row = await ctx.db.transaction((tx) =>
+    insertApiKey(tx, ctx, principal.organizationId, body.name, key, scopes));
   return { ...presentApiKey(row), key };
 }
 
@@ -186,7 +198,8 @@ export async function revokeApiKey(ctx: Ctx, principal: Principal, id: string) {
     const found = await repo.findApiKeyForUpdate(tx, organizationId, id);
     if (!found) throw notFound('API key');
     if (!scopesWithin(principal.scopes, found.scopes)) {
-      throw new ApiError(403, 'forbidden', `This credential may not revoke a key with ${found.scopes.length ? `scopes it lacks (${found.scopes.join(', ')})` : 'every scope'}.`);
+      const what = found.scopes.length ? `scopes it lacks (${found.scopes.join(', ')})` : 'every scope';
+      throw new ApiError(403, 'forbidden', `This credential may not revoke a key with ${what}.`);
     }
     const row = await repo.revokeApiKey(tx, organizationId, id, now);
     await repo.revokeTokenTree(tx, organizationId, { apiKeyId: id }, now);
@@ -199,10 +212,14 @@ export async function resolveCredential(ctx: Ctx, credential: { apiKey?: string;
   if (credential.apiKey) {
     const key = await repo.findApiKeyByHash(ctx.db, ctx.vault.hash('credential-hash', credential.apiKey));
     if (!key || key.revoked_at) return null;
-    return { organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null, scopes: key.scopes, expiresAt: null };
+    return {
+      organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null,
+      scopes: key.scopes, expiresAt: null,
+    };
   }
   if (credential.bearer) {
-    const token = await repo.findLiveToken(ctx.db, ctx.vault.hash('credential-hash', credential.bearer), ctx.clock.now(), MAX_TOKEN_CHAIN_DEPTH);
+    const hash = ctx.vault.hash('credential-hash', credential.bearer);
+    const token = await repo.findLiveToken(ctx.db, hash, ctx.clock.now(), MAX_TOKEN_CHAIN_DEPTH);
     if (!token) return null;
     return { organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id, scopes: token.scopes, expiresAt: token.expires_at };
   }
