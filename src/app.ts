@@ -15,7 +15,8 @@ import { chooseLogFormat, prettyStream, type LogFormat } from './platform/loggin
 import { registerMultipart } from './platform/multipart.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { operationsRoutes } from './platform/operations.ts';
-import { registerRateLimit } from './platform/rate-limit.ts';
+import { connectRedis, registerRateLimit } from './platform/rate-limit.ts';
+import { createFailedAuthLimiter } from './platform/failed-auth.ts';
 import { randomToken } from './platform/crypto.ts';
 import { startJobs, type JobRunner } from './platform/jobs.ts';
 import { JOBS } from './jobs.ts';
@@ -178,8 +179,13 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   });
 
   registerErrorHandling(app);
-  registerAuth(app, (credential) => resolveCredential(ctx, credential));
-  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl });
+  const redis = connectRedis(app, config.redisUrl);
+  const failedAuth = createFailedAuthLimiter({
+    perIp: config.failedAuthPerIpPerMinute, perAccount: config.failedLoginsPerAccountPerMinute, redis,
+    onStoreError: (error) => app.log.warn({ err: error }, 'the failed-authentication counters are unavailable'),
+  });
+  registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
+  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis });
   await registerMultipart(app);
   registerIdempotency(app, db);
   await registerOpenApi(app);

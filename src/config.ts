@@ -21,12 +21,20 @@ export interface Config {
   logFormat: LogFormat | undefined;
   /** Requests per credential per minute. */
   rateLimitPerMinute: number;
+  /** Failed authentications (bad key, bad token, bad login) per client IP per minute. */
+  failedAuthPerIpPerMinute: number;
+  /** Failed logins per account (email) per minute. */
+  failedLoginsPerAccountPerMinute: number;
   /** Size of the PostgreSQL connection pool. */
   databasePoolSize: number;
 }
 
 export const DEFAULT_OPENING_BALANCE = 10_000_000;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+// Above the shared security suite, which sends two bad credentials to each of ~80 routes from one
+// address within a minute; production behind few clients per address may lower it (README).
+export const DEFAULT_FAILED_AUTH_PER_IP_PER_MINUTE = 300;
+export const DEFAULT_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE = 10;
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -67,6 +75,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || 'info',
     logFormat: logFormat(env.LOG_FORMAT),
     rateLimitPerMinute: integer('PAYGEN_RATE_LIMIT_PER_MINUTE', env.PAYGEN_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE, 1),
+    failedAuthPerIpPerMinute: integer('PAYGEN_FAILED_AUTH_PER_IP_PER_MINUTE',
+      env.PAYGEN_FAILED_AUTH_PER_IP_PER_MINUTE, DEFAULT_FAILED_AUTH_PER_IP_PER_MINUTE, 1),
+    failedLoginsPerAccountPerMinute: integer('PAYGEN_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE',
+      env.PAYGEN_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE, DEFAULT_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE, 1),
     databasePoolSize: integer('PAYGEN_DATABASE_POOL_SIZE', env.PAYGEN_DATABASE_POOL_SIZE, DEFAULT_DATABASE_POOL_SIZE, 1),
   };
   return { ...config, ...overrides };

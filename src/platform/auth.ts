@@ -4,10 +4,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.ts';
 import type { Principal } from './context.ts';
+import type { FailedAuthLimiter } from './failed-auth.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Counts failed authentications; the login route uses it too. */
+    failedAuth: FailedAuthLimiter;
   }
   interface FastifyContextConfig {
     /** No credential needed (health, docs, signup, login, hosted pages). */
@@ -45,6 +50,38 @@ export function scopeAllows(scopes: string[], scope: string): boolean {
   return scopes.some((s) => s === '*' || s === scope || s === `${resource}:*`);
 }
 
+/** No scopes, or `*`, is every scope. */
+export const isUnrestricted = (scopes: string[]) => scopes.length === 0 || scopes.includes('*');
+
+/**
+ * Whether a credential holding `held` holds every scope of `wanted` itself, so that it may hand
+ * them on (a new key or token) or take them away (revoking a key). `wanted` empty means every
+ * scope; `resource:*` is held when both `resource:read` and `resource:write` are.
+ */
+export function scopesWithin(held: string[], wanted: string[]): boolean {
+  if (isUnrestricted(held)) return true;
+  if (isUnrestricted(wanted)) return false;
+  return wanted.every((scope) => {
+    const [resource, action] = scope.split(':');
+    if (action !== '*') return scopeAllows(held, scope);
+    return scopeAllows(held, `${resource}:read`) && scopeAllows(held, `${resource}:write`);
+  });
+}
+
+/**
+ * The resources a scope may name: the first path segment of every route that needs a credential,
+ * read from the routes as they are registered. Every app of a process registers the same routes,
+ * so one set serves them all.
+ */
+const SCOPE_RESOURCES = new Set<string>();
+
+/** Scopes naming no known resource (`carts:read`), which would only make a useless credential. */
+export function unknownScopes(scopes: string[]): string[] {
+  return scopes.filter((scope) => scope !== '*' && !SCOPE_RESOURCES.has(scope.split(':')[0]));
+}
+
+export const scopeResources = () => [...SCOPE_RESOURCES].sort();
+
 /** Any bearer token may read who it is and end itself, whatever its scopes. */
 const SCOPE_FREE_ROUTES = new Set(['GET /auth/me', 'POST /auth/logout']);
 
@@ -53,13 +90,25 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export function registerAuth(app: FastifyInstance, resolve: CredentialResolver) {
+export function registerAuth(app: FastifyInstance, resolve: CredentialResolver, failedAuth: FailedAuthLimiter) {
   app.decorateRequest('principal', null);
+  app.decorate('failedAuth', failedAuth);
+  app.addHook('onRoute', (route) => {
+    const resource = route.url.split('/')[1];
+    if (resource && !route.config?.public && !route.url.startsWith('/docs')) SCOPE_RESOURCES.add(resource);
+  });
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config?.public || isDocs(request)) return;
     const credential = readCredential(request);
-    const principal = credential ? await resolve(credential) : null;
-    if (!principal) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    if (!credential) throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    // Before the credential is hashed or looked up: a client past its failures costs nothing.
+    const attempt = failedAuth.credentialAttempt(request.ip);
+    await failedAuth.assertAllowed(attempt);
+    const principal = await resolve(credential);
+    if (!principal) {
+      await failedAuth.recordFailure(attempt);
+      throw new ApiError(401, 'unauthorized', 'A valid x-api-key or Bearer token is required.');
+    }
     const needed = requiredScope(request);
     if (!SCOPE_FREE_ROUTES.has(`${request.method} ${request.routeOptions.url}`) && !scopeAllows(principal.scopes, needed)) {
       throw new ApiError(403, 'forbidden', `This token lacks the scope ${needed}.`);

@@ -77,7 +77,7 @@ export const ERROR_CODES: Record<string, string> = {
   budget_not_found: 'The budget named in the body does not exist or belongs to another organization.',
   weak_pin: 'The PIN is too easy to guess (repeated or sequential digits, a common PIN, a year, a birth date).',
   terms_not_accepted: 'US card holders must accept the terms and conditions and the e-disclosure.',
-  rate_limited: 'Too many requests for this credential; see Retry-After.',
+  rate_limited: 'Too many requests for this credential, or too many failed authentications from this client or for this account; see Retry-After.',
   idempotency_key_reused: 'The Idempotency-Key was used with a different request.',
   idempotency_key_in_use: 'A request with this Idempotency-Key is still running.',
   idempotent_response_unreadable: 'The request already ran and failed under this Idempotency-Key, but its stored answer no longer opens (the master key changed); send it with a new key.',

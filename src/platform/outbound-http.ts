@@ -4,7 +4,7 @@
 // (PAYGEN_WEBHOOK_ALLOW_PRIVATE), loopback, private, link-local and other non-public addresses are
 // refused — for IP literals before connecting and for host names on the addresses DNS returns, at
 // the moment of connecting, so a name that re-resolves to an internal address cannot slip through.
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
@@ -48,7 +48,10 @@ export interface OutboundResponse {
 }
 
 // Non-public ranges (RFC 6890 and friends). IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are
-// checked against the IPv4 rules by BlockList itself.
+// checked against the IPv4 rules by BlockList itself. The IPv6 list also refuses, whole, the
+// translation prefixes that reach an IPv4 address through a gateway the caller does not control:
+// IPv4-compatible (::/96), SIIT-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96 and the local-use
+// 64:ff9b:1::/48) and Teredo (2001::/32). 6to4 (2002::/16) is checked on the IPv4 address it embeds.
 const NON_PUBLIC = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
@@ -56,14 +59,48 @@ for (const [network, prefix] of [
   ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
-  ['::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32],
+  ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+
+const SIX_TO_FOUR = new BlockList();
+SIX_TO_FOUR.addSubnet('2002::', 16, 'ipv6');
+
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part counts as two). */
+function ipv6Groups(address: string): number[] {
+  const [head, tail = ''] = address.split('::');
+  const parse = (part: string) => part.split(':').filter(Boolean).flatMap((group) => {
+    if (!group.includes('.')) return [parseInt(group, 16)];
+    const [a, b, c, d] = group.split('.').map(Number);
+    return [(a << 8) | b, (c << 8) | d];
+  });
+  const left = parse(head);
+  const right = address.includes('::') ? parse(tail) : [];
+  return [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+}
+
+/** The IPv4 address a 6to4 address (2002:AABB:CCDD::/48) routes to. */
+function sixToFourTarget(address: string): string {
+  const [, high, low] = ipv6Groups(address);
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+}
 
 /** True for loopback, private, link-local, shared, multicast, reserved and documentation addresses. */
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return NON_PUBLIC.check(address, 'ipv4');
+  if (NON_PUBLIC.check(address, 'ipv6')) return true;
+  return SIX_TO_FOUR.check(address, 'ipv6') && NON_PUBLIC.check(sixToFourTarget(address), 'ipv4');
+}
+
+/**
+ * `localhost` and every name under it are loopback by definition (RFC 6761), whatever a resolver
+ * says, in any case and with any number of trailing dots (`localhost.` is the same name).
+ */
+export function isLoopbackName(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 /** Parses and checks a target URL: http(s) only, and no non-public IP literal unless allowed. */
@@ -81,12 +118,21 @@ export function checkOutboundUrl(raw: string, allowPrivate: boolean): URL {
   if (!allowPrivate && isIP(host) && isNonPublicAddress(host)) {
     throw new OutboundError('refused_address', `${host} is a private, loopback or otherwise non-public address; private targets are not allowed (PAYGEN_WEBHOOK_ALLOW_PRIVATE=false).`);
   }
+  // Refused before any DNS query, with the address it stands for, so the message reads the same
+  // at creation and at delivery.
+  if (!allowPrivate && isLoopbackName(host)) {
+    throw new OutboundError('refused_address', `${host} resolves to 127.0.0.1, a private, loopback or otherwise non-public `
+      + 'address (every *.localhost name is loopback); private targets are not allowed (PAYGEN_WEBHOOK_ALLOW_PRIVATE=false).');
+  }
   return url;
 }
 
-/** DNS lookup that refuses a host name when any of its addresses is non-public. */
+/**
+ * DNS lookup that refuses a host name when any of its addresses is non-public. It calls
+ * `dns.lookup` through the module object, so a test can stand in for the resolver.
+ */
 const publicOnlyLookup = ((hostname: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, '');
     const refused = addresses.find((a) => isNonPublicAddress(a.address));
     if (refused || !addresses.length) {

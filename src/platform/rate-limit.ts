@@ -9,11 +9,16 @@ import { ApiError } from './errors.ts';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 const REDIS_CONNECT_TIMEOUT_MS = 2_000;
 
-export async function registerRateLimit(app: FastifyInstance, options: { perMinute: number; redisUrl?: string }) {
-  const redis = options.redisUrl
-    ? new Redis(options.redisUrl, { connectTimeout: REDIS_CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    : undefined;
-  if (redis) app.addHook('onClose', async () => { redis.disconnect(); });
+/** One Redis connection per app for every limit (REDIS_URL), closed with the app; none without it. */
+export function connectRedis(app: FastifyInstance, redisUrl: string | undefined): Redis | undefined {
+  if (!redisUrl) return undefined;
+  const redis = new Redis(redisUrl, { connectTimeout: REDIS_CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  app.addHook('onClose', async () => { redis.disconnect(); });
+  return redis;
+}
+
+export async function registerRateLimit(app: FastifyInstance, options: { perMinute: number; redis?: Redis }) {
+  const { redis } = options;
   await app.register(rateLimit, {
     global: true,
     // After authentication (onRequest), before the body is parsed.

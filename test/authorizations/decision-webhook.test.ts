@@ -3,6 +3,7 @@
 // malformed or oversized body, an amount above the request, a refused private address) falls
 // back to the program's fallback with the source saying which.
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import { after, before, describe, test } from 'node:test';
 import type { Ctx } from '../../src/platform/context.ts';
 import { askForDecision, MAX_DECISION_RESPONSE_BYTES, type DecisionRequest } from '../../src/modules/authorizations/decision-webhook.ts';
@@ -209,23 +210,26 @@ describe('private addresses (PAYGEN_WEBHOOK_ALLOW_PRIVATE)', () => {
     }
   });
 
-  test('an app started with private targets refused: programs cannot point at private IPs, and a loopback name is refused at call time', async () => {
+  test('an app started with private targets refused: programs cannot point at private IPs nor localhost, and a name resolving to loopback is refused at call time', async (t) => {
     const strict = await startHarness({ config: { workers: false, webhookAllowPrivate: false } });
     try {
       const strictCtx = (strict.app as unknown as { ctx: Ctx }).ctx;
-      for (const url of [`${receiver.url}/decide`, 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://10.0.0.7/decide']) {
+      for (const url of [`${receiver.url}/decide`, 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://10.0.0.7/decide', `http://localhost:${new URL(receiver.url).port}/decide`]) {
         const res = await strict.request('POST', '/card-programs', { body: { name: `private ${Math.random()}`, brand: 'Visa', bin: '45990000', currency: 'USD', authorizationWebhook: { url } } });
         assert.equal(res.status, 422, `${url}: ${res.text}`);
         assert.equal(res.body.error.code, 'webhook_url_not_allowed', url);
       }
-      const program = await createProgram(strict, { authorizationWebhook: { url: `http://localhost:${new URL(receiver.url).port}/decide`, timeoutMs: 1_000, fallback: 'approve' } });
+      // A name that passes creation, and that DNS (stood in for here) resolves to loopback.
+      t.mock.method(dns, 'lookup', (_name: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+        (options?.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)));
+      const program = await createProgram(strict, { authorizationWebhook: { url: `http://decide.example.com:${new URL(receiver.url).port}/decide`, timeoutMs: 1_000, fallback: 'approve' } });
       const patched = await strict.request('PATCH', `/card-programs/${program.id}`, { body: { authorizationWebhook: { url: 'http://127.0.0.1:9/decide' } } });
       assert.equal(patched.status, 422, patched.text);
       const before = receiver.requests.length;
       const decision = await askForDecision(strictCtx, await findProgramRow(strictCtx.db, strict.organizationId, program.id), request());
       assert.equal(decision?.source, 'webhook_error');
       assert.equal(decision?.approved, true);
-      assert.match(decision?.reason ?? '', /localhost resolves to/);
+      assert.match(decision?.reason ?? '', /decide\.example\.com resolves to 127\.0\.0\.1/);
       assert.equal(receiver.requests.length, before);
       await strict.checkLedger();
     } finally {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { MAX_EPHEMERAL_TOKEN_TTL_SECONDS } from '../../src/modules/organizations/organizations.schemas.ts';
+import { MAX_TOKEN_CHAIN_DEPTH } from '../../src/modules/organizations/organizations.service.ts';
 import { onPostgres, startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
 
@@ -227,7 +228,8 @@ describe('API keys', () => {
     assert.equal(list.status, 200);
     assert.equal(list.text.includes(key), false, 'the list never contains a key in clear');
     const listed = list.body.data.find((k: any) => k.id === created.body.data.id);
-    assert.deepEqual(Object.keys(listed).sort(), ['createdAt', 'id', 'lastFour', 'name', 'prefix', 'revokedAt']);
+    assert.deepEqual(Object.keys(listed).sort(), ['createdAt', 'id', 'lastFour', 'name', 'prefix', 'revokedAt', 'scopes']);
+    assert.deepEqual(listed.scopes, [], 'no scopes asked: every scope');
     assert.ok(listed.prefix.length < key.length - 8);
 
     // Nor can the key be read back from its event.
@@ -262,6 +264,149 @@ describe('API keys', () => {
 
   test('an API key name is required', async () => {
     assertError(await api.request('POST', '/api-keys', { body: {} }), 422, 'validation_failed');
+  });
+});
+
+type Credential = { key?: string; bearer?: string };
+/** Request options that send exactly this credential (the harness key when it is empty). */
+const sendAs = (credential: Credential) => ({ key: credential.bearer ? null : credential.key, bearer: credential.bearer });
+const token = async (credential: Credential, scopes?: string[]) => {
+  const res = await api.request('POST', '/auth/tokens', { ...sendAs(credential), body: { ttlSeconds: 600, scopes } });
+  assert.equal(res.status, 201, res.text);
+  return res.body.data.token as string;
+};
+const newKey = async (credential: Credential, scopes?: string[]) => {
+  const res = await api.request('POST', '/api-keys', { ...sendAs(credential), body: { name: 'scoped', scopes } });
+  assert.equal(res.status, 201, res.text);
+  return res.body.data as { id: string; key: string; scopes: string[] };
+};
+const works = async (credential: Credential) => (await api.request('GET', '/auth/me', sendAs(credential))).status;
+
+describe('scoped API keys: a narrow credential stays narrow', () => {
+  test('a key may carry scopes: shown in responses and in /auth/me, and enforced like a token\'s', async () => {
+    const created = await newKey({}, ['cards:read', 'accounts:*']);
+    assert.deepEqual(created.scopes, ['cards:read', 'accounts:*']);
+    const listed = (await api.request('GET', '/api-keys?limit=100')).body.data.find((k: any) => k.id === created.id);
+    assert.deepEqual(listed.scopes, ['cards:read', 'accounts:*']);
+    const me = await api.request('GET', '/auth/me', { key: created.key });
+    assert.deepEqual(me.body.data.credential.scopes, ['cards:read', 'accounts:*']);
+    assert.equal((await api.request('GET', '/cards', { key: created.key })).status, 200);
+    assert.equal((await api.request('GET', '/accounts', { key: created.key })).status, 200);
+    assertError(await api.request('POST', '/cards', { key: created.key, body: { type: 'virtual' } }), 403, 'forbidden');
+    assertError(await api.request('GET', '/webhooks', { key: created.key }), 403, 'forbidden');
+  });
+
+  test('an api-keys:write token can create neither an unrestricted key nor a wider one, only keys within its scopes', async () => {
+    const bearer = await token({}, ['api-keys:write']);
+    const unrestricted = await api.request('POST', '/api-keys', { key: null, bearer, body: { name: 'escalate' } });
+    assertError(unrestricted, 403, 'forbidden');
+    assert.match(unrestricted.body.message, /unrestricted API key/);
+    for (const scopes of [['*'], ['cards:write'], ['api-keys:*'], ['api-keys:write', 'accounts:read']]) {
+      assertError(await api.request('POST', '/api-keys', { key: null, bearer, body: { name: 'escalate', scopes } }), 403, 'forbidden');
+    }
+    const narrow = await newKey({ bearer }, ['api-keys:write']);
+    assert.deepEqual(narrow.scopes, ['api-keys:write']);
+    // Nothing wider was left behind by the refused attempts.
+    const keys = (await api.request('GET', '/api-keys?limit=100')).body.data;
+    assert.equal(keys.some((k: any) => k.name === 'escalate'), false);
+  });
+
+  test('a scoped key passes its scopes on to tokens and keys, never more', async () => {
+    const scoped = await newKey({}, ['auth:write', 'api-keys:write', 'cards:*']);
+    assertError(await api.request('POST', '/auth/tokens', { key: scoped.key, body: { ttlSeconds: 60, scopes: ['accounts:read'] } }), 403, 'forbidden');
+    assertError(await api.request('POST', '/auth/tokens', { key: scoped.key, body: { ttlSeconds: 60, scopes: [] } }), 403, 'forbidden');
+    const inherited = await api.request('POST', '/auth/tokens', { key: scoped.key, body: { ttlSeconds: 60 } });
+    assert.deepEqual(inherited.body.data.scopes, ['auth:write', 'api-keys:write', 'cards:*']);
+    assert.deepEqual((await newKey({ key: scoped.key }, ['cards:read', 'cards:write'])).scopes, ['cards:read', 'cards:write']);
+    assert.deepEqual((await newKey({ key: scoped.key }, ['cards:*'])).scopes, ['cards:*']);
+    assertError(await api.request('POST', '/api-keys', { key: scoped.key, body: { name: 'escalate' } }), 403, 'forbidden');
+  });
+
+  test('a scoped credential revokes only keys within its scopes; an unrestricted key only an unrestricted credential revokes', async () => {
+    const bearer = await token({}, ['api-keys:write']);
+    const unrestricted = await newKey({});
+    const wider = await newKey({}, ['api-keys:write', 'cards:read']);
+    const within = await newKey({}, ['api-keys:write']);
+    for (const target of [unrestricted, wider]) {
+      const res = await api.request('DELETE', `/api-keys/${target.id}`, { key: null, bearer });
+      assertError(res, 403, 'forbidden');
+      assert.equal(await works({ key: target.key }), 200, 'the key still works');
+    }
+    const revoked = await api.request('DELETE', `/api-keys/${within.id}`, { key: null, bearer });
+    assert.equal(revoked.status, 200, revoked.text);
+    assert.equal(await works({ key: within.key }), 401);
+    // The harness key (every scope) revokes any of them; another organization's key stays a 404.
+    assert.equal((await api.request('DELETE', `/api-keys/${wider.id}`)).status, 200);
+    const outsider = await token({ key: (await api.otherOrganization()).apiKey });
+    assertError(await api.request('DELETE', `/api-keys/${unrestricted.id}`, { key: null, bearer: outsider }), 404, 'not_found');
+  });
+
+  test('a scope naming no resource, or an empty list, is a 422 naming the field', async () => {
+    for (const scopes of [['carts:read'], ['cards:read', 'nothing:*'], ['cards:delete'], []]) {
+      const body = { name: 'typo', scopes };
+      const res = await api.request('POST', '/api-keys', { body });
+      assertError(res, 422, 'validation_failed');
+      assert.equal(res.body.error.details[0].field.split('.')[0], 'scopes', res.text);
+    }
+    assertError(await api.request('POST', '/auth/tokens', { body: { ttlSeconds: 60, scopes: ['carts:read'] } }), 422, 'validation_failed');
+    // Every resource of the API may be named, including the simulator's.
+    const everyKind = { name: 'sim', scopes: ['simulator:write', 'card-holders:read', 'auth:*'] };
+    assert.equal((await api.request('POST', '/api-keys', { body: everyKind })).status, 201);
+  });
+});
+
+describe('revocation cascades down the chain of tokens', () => {
+  test('revoking a key ends its tokens and the tokens made from them (key → token → token); other tokens keep working', async () => {
+    const root = await newKey({});
+    const child = await token({ key: root.key }, ['auth:write', 'cards:read']);
+    const grandchild = await token({ bearer: child }, ['auth:write', 'cards:read']);
+    const greatGrandchild = await token({ bearer: grandchild }, ['cards:read']);
+    const unrelated = await token({});
+    for (const bearer of [child, grandchild, greatGrandchild, unrelated]) assert.equal(await works({ bearer }), 200);
+    assert.equal((await api.request('DELETE', `/api-keys/${root.id}`)).status, 200);
+    for (const bearer of [child, grandchild, greatGrandchild]) assertError(await api.request('GET', '/cards', { key: null, bearer }), 401, 'unauthorized');
+    assert.equal(await works({ bearer: unrelated }), 200);
+    assert.equal(await works({}), 200);
+    const [row] = await api.app.ctx.db.query<{ live: number }>(
+      'SELECT count(*)::int AS live FROM access_tokens WHERE api_key_id = $1 AND revoked_at IS NULL', [root.id]);
+    assert.equal(row.live, 0, 'every token of the chain is marked revoked, not only refused');
+  });
+
+  test('logging out ends the tokens made from the session, and theirs (session → token → token); another session keeps its own', async () => {
+    const session = await signup();
+    const other = await api.request('POST', '/auth/login', { key: null, body: { email: session.email, password: PASSWORD } });
+    const child = await token({ bearer: session.token }, ['auth:write', 'cards:read']);
+    const grandchild = await token({ bearer: child });
+    const otherChild = await token({ bearer: other.body.data.token });
+    assert.equal((await api.request('POST', '/auth/logout', { key: null, bearer: session.token })).status, 200);
+    for (const bearer of [session.token, child, grandchild]) assertError(await api.request('GET', '/auth/me', { key: null, bearer }), 401, 'unauthorized');
+    assert.equal(await works({ bearer: other.body.data.token }), 200);
+    assert.equal(await works({ bearer: otherChild }), 200);
+  });
+
+  test('logging out a token in the middle of a chain ends what it made, not what made it', async () => {
+    const parent = await token({});
+    const middle = await token({ bearer: parent });
+    const leaf = await token({ bearer: middle });
+    assert.equal((await api.request('POST', '/auth/logout', { key: null, bearer: middle })).status, 200);
+    assertError(await api.request('GET', '/auth/me', { key: null, bearer: leaf }), 401, 'unauthorized');
+    assert.equal(await works({ bearer: parent }), 200);
+  });
+
+  test('a token revoked while its child was being made still ends the child (the chain is checked at each request)', async () => {
+    const parent = await token({});
+    const child = await token({ bearer: parent });
+    // As if the cascade had missed the child (made concurrently with the revocation).
+    const hash = api.app.ctx.vault.hash('credential-hash', parent);
+    await api.app.ctx.db.query('UPDATE access_tokens SET revoked_at = now() WHERE token_hash = $1', [hash]);
+    assertError(await api.request('GET', '/auth/me', { key: null, bearer: child }), 401, 'unauthorized');
+  });
+
+  test(`a chain stops at ${MAX_TOKEN_CHAIN_DEPTH} tokens made from tokens`, async () => {
+    let bearer = await token({});
+    for (let depth = 1; depth <= MAX_TOKEN_CHAIN_DEPTH; depth++) bearer = await token({ bearer });
+    assert.equal(await works({ bearer }), 200, 'the deepest allowed token works');
+    assertError(await api.request('POST', '/auth/tokens', { key: null, bearer, body: { ttlSeconds: 60 } }), 403, 'forbidden');
   });
 });
 

@@ -2,6 +2,7 @@
 // per credential. Skipped (with the reason) where no Redis listens on 127.0.0.1:6379, as on a
 // laptop with only Node.js; CI's machine has one.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ const REDIS_URL = process.env.PAYGEN_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 // High enough that the harness's own unauthenticated signups (counted per IP, shared through Redis
 // by every run on this machine within the minute) never hit it; each test counts on a fresh key.
 const PER_MINUTE = 1_000;
+const FAILED_LOGINS_PER_ACCOUNT = 3;
 
 async function redisListens(): Promise<boolean> {
   const { hostname, port } = new URL(REDIS_URL);
@@ -46,6 +48,29 @@ describe('rate limits in Redis', { skip }, () => {
       const keys = await redis.keys(`paygen-rate-limit:*${credentialId}*`);
       assert.equal(keys.length, 1, JSON.stringify(keys));
       assert.equal(Number(await redis.get(keys[0])), 6);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('failed logins are counted in Redis: an account locked through one process is locked on another, and the email is not stored', async () => {
+    const config = { redisUrl: REDIS_URL, failedLoginsPerAccountPerMinute: FAILED_LOGINS_PER_ACCOUNT };
+    const first = await startHarness({ config });
+    const second = await startHarness({ config });
+    apps.push(first, second);
+    // A fresh address per run: the per-account counter of an email no earlier run used.
+    const email = `redis-${randomBytes(6).toString('hex')}@example.com`;
+    const login = (target: Harness) => target.request('POST', '/auth/login', { key: null, body: { email, password: 'wrong password' } });
+    for (let i = 0; i < FAILED_LOGINS_PER_ACCOUNT; i++) assert.equal((await login(i % 2 ? second : first)).status, 401);
+    const limited = await login(second);
+    assert.equal(limited.status, 429, limited.text);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = await redis.keys('paygen-failed-auth:account:*');
+      assert.ok(keys.length >= 1);
+      assert.equal(keys.some((key) => key.includes(email) || key.includes(email.split('@')[0])), false, 'emails are kept hashed');
     } finally {
       redis.disconnect();
     }

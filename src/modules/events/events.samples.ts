@@ -64,7 +64,7 @@ export const card: Card = {
 export const pinStatus = { cardId: card.id, isPinSet: true, updatedAt: at, source: 'api' };
 
 export const apiKey: Static<typeof ApiKey> = {
-  id: 'key_01jd0000000000000000000000', name: 'server', prefix: 'sk_sbx_AbCd', lastFour: 'wxyz', createdAt: at, revokedAt: null,
+  id: 'key_01jd0000000000000000000000', name: 'server', prefix: 'sk_sbx_AbCd', lastFour: 'wxyz', scopes: [], createdAt: at, revokedAt: null,
 };
 
 export const budget: Budget = {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { principalOf } from '../../platform/auth.ts';
+import { ApiError } from '../../platform/errors.ts';
 import type { Ctx } from '../../platform/context.ts';
 import { envelope, IdParams, listEnvelope, responses, send, sendPage } from '../../platform/envelope.ts';
 import { listQuery } from '../../platform/pagination.ts';
@@ -34,7 +35,17 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
       errorCodes: { 401: ['invalid_credentials'] },
       body: LoginBody, response: responses(200, envelope(Session), 'Logged in'), security: [],
     },
-  }, async (req, reply) => send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body)));
+    // Past its failures, a client or an account gets a 429 before any password is verified.
+    preHandler: async (req) => app.failedAuth.assertAllowed(app.failedAuth.loginAttempt(req.ip, req.body.email)),
+  }, async (req, reply) => {
+    try {
+      return send(reply, 200, 'Logged in successfully.', await service.login(ctx, req.body));
+    } catch (error) {
+      const failed = error instanceof ApiError && error.code === 'invalid_credentials';
+      if (failed) await app.failedAuth.recordFailure(app.failedAuth.loginAttempt(req.ip, req.body.email));
+      throw error;
+    }
+  });
 
   r.post('/auth/logout', {
     schema: {
@@ -75,10 +86,11 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       ...keys, summary: 'Create an API key (shown once)',
       description: 'Returns the new key in `key`, once: only a keyed hash is stored. Later reads show its ' +
-        'prefix and last four characters.',
+        'prefix and last four characters. A scoped credential may only create keys within its own scopes.',
+      errorCodes: { 403: ['forbidden'] },
       body: ApiKeyBody, response: responses(201, envelope(ApiKeyCreated), 'API key created'),
     },
-  }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req).organizationId, req.body)));
+  }, async (req, reply) => send(reply, 201, 'API key created successfully.', await service.createApiKey(ctx, principalOf(req), req.body)));
 
   r.get('/api-keys', {
     schema: {
@@ -92,8 +104,9 @@ export async function organizationsRoutes(app: FastifyInstance, { ctx }: { ctx: 
     schema: {
       ...keys, summary: 'Revoke an API key at once',
       operationId: 'revokeApiKey',
-      description: 'The key stops authenticating immediately. Revoking is final.',
+      description: 'The key stops authenticating immediately, and so does every token minted from it. ' +
+        'Revoking is final. A scoped credential may only revoke keys within its own scopes.',
       params: IdParams, response: responses(200, envelope(Type.Ref(ApiKey)), 'API key revoked'),
     },
-  }, async (req, reply) => send(reply, 200, 'API key revoked successfully.', await service.revokeApiKey(ctx, principalOf(req).organizationId, req.params.id)));
+  }, async (req, reply) => send(reply, 200, 'API key revoked successfully.', await service.revokeApiKey(ctx, principalOf(req), req.params.id)));
 }

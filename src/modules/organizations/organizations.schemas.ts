@@ -2,10 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const MAX_EPHEMERAL_TOKEN_TTL_SECONDS = 3600;
 export const SESSION_TTL_SECONDS = 12 * 3600;
+export const MAX_SCOPES = 50;
 
 const Email = Type.String({ format: 'email', maxLength: 254, examples: ['dev@example.com'] });
 const Password = Type.String({ minLength: 8, maxLength: 200 });
-const Scope = Type.String({ pattern: '^(\\*|[a-z-]+:(read|write|\\*))$', examples: ['cards:read'] });
+const Scope = Type.String({ pattern: '^(\\*|[a-z-]+:(read|write|\\*))$', maxLength: 64, examples: ['cards:read'] });
 
 export const SignupBody = Type.Object({
   email: Email,
@@ -22,11 +23,18 @@ export type LoginBody = Static<typeof LoginBody>;
 
 export const TokenBody = Type.Object({
   ttlSeconds: Type.Integer({ minimum: 1, maximum: MAX_EPHEMERAL_TOKEN_TTL_SECONDS, default: 900 }),
-  scopes: Type.Optional(Type.Array(Scope, { maxItems: 50 })),
+  scopes: Type.Optional(Type.Array(Scope, { maxItems: MAX_SCOPES })),
 }, { additionalProperties: false, examples: [{ ttlSeconds: 900, scopes: ['cards:read'] }] });
 export type TokenBody = Static<typeof TokenBody>;
 
-export const ApiKeyBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false, examples: [{ name: 'Production server' }] });
+export const ApiKeyBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  scopes: Type.Optional(Type.Array(Scope, {
+    minItems: 1, maxItems: MAX_SCOPES,
+    description: 'What the key may do, as for tokens (`cards:read`, `cards:*`, `*`). Left out: every scope, '
+      + 'which only an unrestricted credential may grant.',
+  })),
+}, { additionalProperties: false, examples: [{ name: 'Production server', scopes: ['cards:read', 'cards:write'] }] });
 export type ApiKeyBody = Static<typeof ApiKeyBody>;
 
 
@@ -53,6 +61,7 @@ const apiKeyProperties = {
   name: Type.String(),
   prefix: Type.String({ description: 'The first characters of the key, to recognise it.' }),
   lastFour: Type.String(),
+  scopes: Type.Array(Type.String(), { description: 'What the key may do; empty means every scope.' }),
   createdAt: Type.String({ format: 'date-time' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 };

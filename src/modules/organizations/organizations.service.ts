@@ -3,7 +3,7 @@
 import type { Ctx, Principal } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
 import { ApiError, notFound } from '../../platform/errors.ts';
-import { scopeAllows } from '../../platform/auth.ts';
+import { isUnrestricted, scopeResources, scopesWithin, unknownScopes } from '../../platform/auth.ts';
 import { hashPassword, randomToken, verifyPassword } from '../../platform/crypto.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
@@ -15,12 +15,14 @@ import { SESSION_TTL_SECONDS, type ApiKeyBody, type LoginBody, type SignupBody, 
 const API_KEY_PREFIX = 'sk_sbx_';
 const TOKEN_PREFIX = 'pgt_';
 const SHOWN_PREFIX_LENGTH = API_KEY_PREFIX.length + 4;
+/** Tokens made from tokens made from tokens…: a bound on the chain a revocation walks. */
+export const MAX_TOKEN_CHAIN_DEPTH = 8;
 
 const iso = (d: Date) => d.toISOString();
 const presentOrganization = (o: repo.OrganizationRow) => ({ id: o.id, name: o.name, createdAt: iso(o.created_at) });
 const presentUser = (u: repo.UserRow) => ({ id: u.id, email: u.email, organizationId: u.organization_id, createdAt: iso(u.created_at) });
 export const presentApiKey = (k: repo.ApiKeyRow) => ({
-  id: k.id, name: k.name, prefix: k.prefix, lastFour: k.last_four, createdAt: iso(k.created_at),
+  id: k.id, name: k.name, prefix: k.prefix, lastFour: k.last_four, scopes: k.scopes, createdAt: iso(k.created_at),
   revokedAt: k.revoked_at ? iso(k.revoked_at) : null,
 });
 
@@ -32,13 +34,24 @@ export async function createOrganization(tx: Queryable, name: string, at: Date) 
   return row;
 }
 
-async function issueToken(tx: Queryable, ctx: Ctx, t: { organizationId: string; userId: string | null; apiKeyId: string | null; kind: 'session' | 'ephemeral'; scopes: string[]; ttlSeconds: number }) {
+interface NewToken {
+  organizationId: string;
+  userId: string | null;
+  apiKeyId: string | null;
+  kind: 'session' | 'ephemeral';
+  scopes: string[];
+  ttlSeconds: number;
+  parent?: repo.TokenRow;
+}
+
+async function issueToken(tx: Queryable, ctx: Ctx, t: NewToken) {
   const now = ctx.clock.now();
   const token = TOKEN_PREFIX + randomToken(32);
   const expiresAt = new Date(now.getTime() + t.ttlSeconds * 1000);
   await repo.insertToken(tx, {
     id: newId('tok', now.getTime()), organization_id: t.organizationId, user_id: t.userId, api_key_id: t.apiKeyId,
     kind: t.kind, scopes: t.scopes, expires_at: expiresAt, token_hash: ctx.vault.hash('credential-hash', token), created_at: now,
+    parent_token_id: t.parent?.id ?? null, chain_depth: t.parent ? t.parent.chain_depth + 1 : 0,
   });
   return { token, expiresAt: iso(expiresAt), scopes: t.scopes };
 }
@@ -73,7 +86,8 @@ export async function logout(ctx: Ctx, principal: Principal) {
   if (principal.credentialType === 'api_key') {
     throw new ApiError(422, 'not_a_session', 'Logout ends a bearer token; revoke API keys with DELETE /api-keys/:id.');
   }
-  await repo.revokeToken(ctx.db, principal.credentialId, ctx.clock.now());
+  const root = { tokenId: principal.credentialId };
+  await repo.revokeTokenTree(ctx.db, principal.organizationId, root, ctx.clock.now());
   return { loggedOut: true };
 }
 
@@ -88,41 +102,82 @@ export async function me(ctx: Ctx, principal: Principal) {
 }
 
 /**
+ * Refuses scopes naming no resource of the API (a typo would make a credential that can do
+ * nothing), and scopes the caller does not hold itself: a credential never hands on more than it
+ * has, and only an unrestricted one makes an unrestricted key or token (`wanted` empty).
+ */
+function assertMayGrant(principal: Principal, wanted: string[], what: 'token' | 'API key') {
+  const unknown = unknownScopes(wanted);
+  if (unknown.length) {
+    const known = scopeResources().join(', ');
+    throw new ApiError(422, 'validation_failed', `Unknown scope resource in ${unknown.join(', ')}; scopes name one of: ${known}.`,
+      unknown.map((scope) => ({ field: 'scopes', message: `${scope} names no resource of the API` })));
+  }
+  if (scopesWithin(principal.scopes, wanted)) return;
+  if (isUnrestricted(wanted)) {
+    const own = principal.scopes.join(', ');
+    throw new ApiError(403, 'forbidden', `A scoped credential may not create an unrestricted ${what}; pass scopes within its own (${own}).`);
+  }
+  const wider = wanted.filter((scope) => !scopesWithin(principal.scopes, [scope]));
+  throw new ApiError(403, 'forbidden', `A ${what} may not grant scopes its creator lacks: ${wider.join(', ')}.`);
+}
+
+/** The token that calls, when the caller is a token: the parent of what it makes. */
+async function callingToken(tx: Queryable, principal: Principal) {
+  if (principal.credentialType === 'api_key') return undefined;
+  const parent = await repo.findToken(tx, principal.organizationId, principal.credentialId);
+  if (parent && parent.chain_depth >= MAX_TOKEN_CHAIN_DEPTH) {
+    throw new ApiError(403, 'forbidden',
+      `A token made from ${MAX_TOKEN_CHAIN_DEPTH} tokens in a chain cannot make another; start from a session or an API key.`);
+  }
+  return parent;
+}
+
+/**
  * A token never grants more than the credential that makes it: a scoped caller may only narrow its
  * scopes (by default it passes its own on), and the new token dies no later than the caller's.
+ * A token made by a token records it as its parent, and keeps the API key at the root of the
+ * chain, so revoking either ends it.
  */
 export function createEphemeralToken(ctx: Ctx, principal: Principal, body: TokenBody) {
   const scopes = body.scopes ?? principal.scopes;
-  const wider = principal.scopes.length ? scopes.filter((s) => s === '*' || !scopeAllows(principal.scopes, s)) : [];
-  if (principal.scopes.length && (wider.length || scopes.length === 0)) {
-    throw new ApiError(403, 'forbidden', `A token may not grant scopes its creator lacks: ${wider.join(', ') || 'all scopes'}.`);
-  }
+  assertMayGrant(principal, scopes, 'token');
   const remaining = principal.expiresAt ? Math.floor((principal.expiresAt.getTime() - ctx.clock.now().getTime()) / 1000) : Infinity;
-  return ctx.db.transaction((tx) => issueToken(tx, ctx, {
-    organizationId: principal.organizationId,
-    userId: principal.userId,
-    apiKeyId: principal.credentialType === 'api_key' ? principal.credentialId : null,
-    kind: 'ephemeral',
-    scopes,
-    ttlSeconds: Math.max(1, Math.min(body.ttlSeconds, remaining)),
-  }));
+  return ctx.db.transaction(async (tx) => {
+    const parent = await callingToken(tx, principal);
+    return issueToken(tx, ctx, {
+      organizationId: principal.organizationId,
+      userId: principal.userId,
+      apiKeyId: principal.credentialType === 'api_key' ? principal.credentialId : parent?.api_key_id ?? null,
+      kind: 'ephemeral',
+      scopes,
+      ttlSeconds: Math.max(1, Math.min(body.ttlSeconds, remaining)),
+      parent,
+    });
+  });
 }
 
-async function insertApiKey(tx: Queryable, ctx: Ctx, organizationId: string, name: string, key: string) {
+async function insertApiKey(
+  tx: Queryable, ctx: Ctx, organizationId: string, name: string, key: string, scopes: string[] = [],
+) {
   const now = ctx.clock.now();
   const row = {
     id: newId('key', now.getTime()), organization_id: organizationId, name,
     prefix: key.slice(0, SHOWN_PREFIX_LENGTH), last_four: key.slice(-4),
-    key_hash: ctx.vault.hash('credential-hash', key), created_at: now, revoked_at: null,
+    key_hash: ctx.vault.hash('credential-hash', key), scopes, created_at: now, revoked_at: null,
   };
   await repo.insertApiKey(tx, row);
   await recordEvent(tx, { organizationId, type: 'api_key.created', resourceId: row.id, data: presentApiKey(row), at: now });
   return row;
 }
 
-export async function createApiKey(ctx: Ctx, organizationId: string, body: ApiKeyBody) {
+/** A key with the scopes asked (every scope when none are), within the caller's own. */
+export async function createApiKey(ctx: Ctx, principal: Principal, body: ApiKeyBody) {
+  const scopes = body.scopes ?? [];
+  assertMayGrant(principal, scopes, 'API key');
   const key = API_KEY_PREFIX + randomToken(24);
-  const row = await ctx.db.transaction((tx) => insertApiKey(tx, ctx, organizationId, body.name, key));
+  const row = await ctx.db.transaction((tx) =>
+    insertApiKey(tx, ctx, principal.organizationId, body.name, key, scopes));
   return { ...presentApiKey(row), key };
 }
 
@@ -131,11 +186,23 @@ export async function listApiKeys(ctx: Ctx, organizationId: string, query: ListQ
   return { data: page.rows.map(presentApiKey), meta: page.meta };
 }
 
-export async function revokeApiKey(ctx: Ctx, organizationId: string, id: string) {
+/**
+ * Revokes a key, every token made from it and every token made from those, in one transaction.
+ * A scoped caller may only revoke keys whose scopes it holds itself: an unrestricted key is
+ * revoked only by an unrestricted credential.
+ */
+export async function revokeApiKey(ctx: Ctx, principal: Principal, id: string) {
+  const { organizationId } = principal;
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
+    const found = await repo.findApiKeyForUpdate(tx, organizationId, id);
+    if (!found) throw notFound('API key');
+    if (!scopesWithin(principal.scopes, found.scopes)) {
+      const what = found.scopes.length ? `scopes it lacks (${found.scopes.join(', ')})` : 'every scope';
+      throw new ApiError(403, 'forbidden', `This credential may not revoke a key with ${what}.`);
+    }
     const row = await repo.revokeApiKey(tx, organizationId, id, now);
-    if (!row) throw notFound('API key');
+    await repo.revokeTokenTree(tx, organizationId, { apiKeyId: id }, now);
     await recordEvent(tx, { organizationId, type: 'api_key.revoked', resourceId: row.id, data: presentApiKey(row), at: now });
     return presentApiKey(row);
   });
@@ -145,10 +212,14 @@ export async function resolveCredential(ctx: Ctx, credential: { apiKey?: string;
   if (credential.apiKey) {
     const key = await repo.findApiKeyByHash(ctx.db, ctx.vault.hash('credential-hash', credential.apiKey));
     if (!key || key.revoked_at) return null;
-    return { organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null, scopes: [], expiresAt: null };
+    return {
+      organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null,
+      scopes: key.scopes, expiresAt: null,
+    };
   }
   if (credential.bearer) {
-    const token = await repo.findLiveToken(ctx.db, ctx.vault.hash('credential-hash', credential.bearer), ctx.clock.now());
+    const hash = ctx.vault.hash('credential-hash', credential.bearer);
+    const token = await repo.findLiveToken(ctx.db, hash, ctx.clock.now(), MAX_TOKEN_CHAIN_DEPTH);
     if (!token) return null;
     return { organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id, scopes: token.scopes, expiresAt: token.expires_at };
   }

@@ -42,14 +42,8 @@ export function normalizeEventTypes(types: string[]): string[] {
  * change its address), by the outbound HTTP client.
  */
 export function checkUrl(ctx: Ctx, raw: string): string {
-  const allowPrivate = ctx.config.webhookAllowPrivate;
   try {
-    const url = checkOutboundUrl(raw, allowPrivate);
-    const host = url.hostname.toLowerCase();
-    if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost'))) {
-      throw new OutboundError('refused_address', `${host} is a loopback name; private targets are not allowed (PAYGEN_WEBHOOK_ALLOW_PRIVATE=false).`);
-    }
-    return url.toString();
+    return checkOutboundUrl(raw, ctx.config.webhookAllowPrivate).toString();
   } catch (error) {
     if (!(error instanceof OutboundError)) throw error;
     if (error.kind === 'refused_address') throw unprocessable('webhook_url_not_allowed', error.message, 'url');
