@@ -117,11 +117,18 @@ export interface RouteIndex {
 export function indexRoutes(app: FastifyInstance, options: { maxParamLength: number }): RouteIndex {
   const router = FindMyWay({ maxParamLength: options.maxParamLength });
   const methods = new Set<string>();
+  const added = new Set<string>();
+  const add = (method: string, url: string) => {
+    if (added.has(`${method} ${url}`)) return;
+    added.add(`${method} ${url}`);
+    methods.add(method);
+    router.on(method as HTTPMethod, url, () => undefined);
+  };
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) {
-      methods.add(method);
-      router.on(method as HTTPMethod, route.url, () => undefined);
-    }
+    // A plugin's '/' route under a prefix is registered twice ('/docs' and '/docs/'), but
+    // onRoute hears only of the first: the second is added here.
+    const urls = route.routePath === '' && route.prefix && (route.prefixTrailingSlash ?? 'both') === 'both' ? [route.url, `${route.url}/`] : [route.url];
+    for (const method of [route.method].flat()) for (const url of urls) add(method, url);
   });
   return {
     allowedMethods(url) {
