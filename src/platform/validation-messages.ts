@@ -92,13 +92,24 @@ const ALTERNATIVE_KEYWORDS = new Set(['type', 'const', 'enum']);
  * reason; otherwise the reason lists the alternatives: "must be one of: virtual, physical".
  */
 function unionReason(errors: AjvError[]): string {
-  const branches = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+  const branches = errors.filter((e) => !isUnion(e));
   const constraint = branches.find((e) => !ALTERNATIVE_KEYWORDS.has(e.keyword));
   if (constraint) return reasonOf(constraint);
   const values = branches.flatMap((e) => e.keyword === 'const' ? [String(e.params?.allowedValue)] : e.keyword === 'enum' ? (e.params?.allowedValues as unknown[]).map(String) : []);
   const types = branches.filter((e) => e.keyword === 'type').map((e) => typeWords(e.params?.type));
   if (types.length === 0) return `must be one of: ${[...new Set(values)].join(', ')}`;
   return `must be ${[...new Set([...values, ...types])].join(' or ')}`;
+}
+
+const isUnion = (e: AjvError) => e.keyword === 'anyOf' || e.keyword === 'oneOf';
+
+/**
+ * Whether a branch of the union failed deeper inside the value (a bad amount inside a nullable
+ * object): then that deeper error is the reason, and "must be null" would only mislead.
+ */
+function failedDeeper(union: AjvError, errors: AjvError[]): boolean {
+  // Instance paths, not schema paths: a branch that is a $ref reports schema paths of its own.
+  return errors.some((e) => e.instancePath.startsWith(`${union.instancePath}/`));
 }
 
 /** One detail per field, in the order Ajv found them. */
@@ -108,11 +119,14 @@ export function plainDetails(errors: AjvError[], context: string | undefined): E
     const field = fieldOf(error, context);
     byField.set(field, [...(byField.get(field) ?? []), error]);
   }
-  return [...byField].map(([field, group]) => {
-    const isUnion = group.some((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-    const reason = isUnion ? unionReason(group) : reasonOf(group[0]);
-    return { field, message: `${field || context || 'body'} ${reason}` };
-  });
+  const details: ErrorDetail[] = [];
+  for (const [field, group] of byField) {
+    const union = group.find(isUnion);
+    if (union && failedDeeper(union, errors)) continue;
+    const reason = union ? unionReason(group) : reasonOf(group[0]);
+    details.push({ field, message: `${field || context || 'body'} ${reason}` });
+  }
+  return details;
 }
 
 // ---------------------------------------------------------------------------------------------
