@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
-import { ApiError, errorBody } from './errors.ts';
+import { ApiError, errorBody, toApiError } from './errors.ts';
 import { randomToken } from './crypto.ts';
 
 /** C0 control characters and DEL; tab, LF and CR are allowed in query and body text. */
@@ -78,7 +78,9 @@ const PRE_ROUTING_ERRORS: Record<string, [number, string, string]> = {
 
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const known = PRE_ROUTING_ERRORS[error.code];
-  const apiError = known ? new ApiError(known[0], known[1], known[2]) : new ApiError(400, 'bad_request', 'The request cannot be routed.');
+  // The only other one, FST_ERR_ASYNC_CONSTRAINT, is the server's fault (no route uses one).
+  const apiError = known ? new ApiError(known[0], known[1], known[2]) : toApiError(error);
+  if (!known) request.log.error({ err: error }, 'unexpected routing error');
   return reply.code(apiError.statusCode).header('x-request-id', request.id).send(errorBody(apiError, request));
 }
 

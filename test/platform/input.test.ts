@@ -244,7 +244,7 @@ describe('after all of it', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('time limits', () => {
+describe('time limits and socket errors', () => {
   const SHORT = { requestMs: 400, headersMs: 200, checkIntervalMs: 50 };
   let slow: Harness;
   before(async () => { slow = await startHarness({ timeouts: SHORT }); });
@@ -298,6 +298,18 @@ describe('time limits', () => {
     assert408(raw, 'stalled upload');
     const read = await slow.request('GET', `/card-holders/${holder.id}`);
     assert.equal(read.body.data.documents.length, 0);
+  });
+
+  test('headers over the size limit are a 431 headers_too_large in the envelope', { timeout: 20_000 }, async () => {
+    const raw = await stall(`GET /health HTTP/1.1\r\nHost: x\r\nx-padding: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    assert.match(raw, /^HTTP\/1\.1 431 /, raw);
+    assert.equal(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
+  });
+
+  test('a request that is not HTTP is a 400 bad_request in the envelope', { timeout: 20_000 }, async () => {
+    const raw = await stall('HELLO\r\n\r\n');
+    assert.match(raw, /^HTTP\/1\.1 400 /, raw);
+    assert.equal(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code, 'bad_request');
   });
 
   test('the server keeps serving others, with and after stalled clients', { timeout: 20_000 }, async () => {
