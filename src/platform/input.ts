@@ -18,6 +18,12 @@ const CONTROL_IN_PATH = /[\u0000-\u001F\u007F]/;
 const LONE_SURROGATE = /\p{Surrogate}/u;
 /** The walk is iterative and bounded: a 1 MiB body holds at most this many nested values. */
 const MAX_VALUES_WALKED = 1_000_000;
+/**
+ * No request schema nests deeper than a few levels; a body nested thousands of levels deep
+ * (valid JSON, under the size limit) overflowed the stack of recursive code after validation,
+ * such as the idempotency fingerprint of a route without a body schema: a 500.
+ */
+export const MAX_NESTING_DEPTH = 32;
 
 type Part = 'params' | 'querystring' | 'body';
 
@@ -33,24 +39,25 @@ const fieldName = (part: Part, path: string) => (part === 'body' ? path : `${par
 
 /** Walks every string (values and object keys) of one request part; throws on the first bad one. */
 function checkPart(value: unknown, part: Part) {
-  const stack: Array<[unknown, string]> = [[value, '']];
+  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
   for (let walked = 0; stack.length > 0 && walked < MAX_VALUES_WALKED; walked++) {
-    const [current, path] = stack.pop()!;
+    const [current, path, depth] = stack.pop()!;
     if (typeof current === 'string') {
       const reason = badCharacter(current, part);
-      if (reason) throw invalidCharacters(fieldName(part, path), reason);
+      if (reason) throw invalidInput(fieldName(part, path), reason);
     } else if (current && typeof current === 'object') {
+      if (depth >= MAX_NESTING_DEPTH) throw invalidInput(fieldName(part, path), `is nested more than ${MAX_NESTING_DEPTH} levels deep`);
       for (const [key, child] of Object.entries(current)) {
         const childPath = path ? `${path}.${key}` : key;
         const reason = badCharacter(key, part);
-        if (reason) throw invalidCharacters(fieldName(part, JSON.stringify(key).slice(1, -1)), `is a field name that ${reason}`);
-        stack.push([child, childPath]);
+        if (reason) throw invalidInput(fieldName(part, JSON.stringify(key).slice(1, -1)), `is a field name that ${reason}`);
+        stack.push([child, childPath, depth + 1]);
       }
     }
   }
 }
 
-function invalidCharacters(field: string, reason: string) {
+function invalidInput(field: string, reason: string) {
   const message = `${field || 'body'} ${reason}`;
   return new ApiError(422, 'validation_failed', `The request is invalid: ${message}.`, [{ field, message }]);
 }

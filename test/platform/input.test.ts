@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { toApiError } from '../../src/platform/errors.ts';
+import { MAX_NESTING_DEPTH } from '../../src/platform/input.ts';
 import { startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount, createCardHolder } from '../support/fixtures.ts';
 import { registeredRoutes, type RouteEntry } from '../security/route-table.ts';
@@ -133,6 +134,23 @@ describe('JSON bodies', () => {
       }
     });
   }
+
+  /** `{"a":{"a":…1…}}`, `depth` objects deep, as raw JSON text. */
+  const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+  test(`a body nested more than ${MAX_NESTING_DEPTH} levels is a 422 on every route with a body`, async () => {
+    for (const route of routes.filter((r) => hasBody(r.method) && !r.url.includes('*'))) {
+      const path = fill(route.url, () => 'id_1');
+      const res = await api.request(route.method, path, { raw: nested(MAX_NESTING_DEPTH + 1), headers: { ...ACCEPT_JSON, 'content-type': 'application/json' } });
+      assertRefused(res, `${route.method} ${path}`, 422, 'validation_failed');
+      assert.match(res.body.error.details[0].message, new RegExp(`nested more than ${MAX_NESTING_DEPTH} levels deep`), `${route.method} ${path}`);
+    }
+  });
+
+  test('a body 100,000 levels deep on a route without a body schema is a 422 (its idempotency fingerprint overflowed the stack: 500)', async () => {
+    const res = await api.request('POST', '/auth/logout', { raw: nested(100_000), headers: { 'content-type': 'application/json', 'idempotency-key': 'deep-1' } });
+    assertRefused(res, 'POST /auth/logout', 422, 'validation_failed');
+  });
 
   test('a NUL in an otherwise valid body creates nothing (it used to reach PostgreSQL: 500)', async () => {
     const before = (await api.request('GET', '/accounts?limit=100')).body.data.length;
