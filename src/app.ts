@@ -159,7 +159,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     genReqId: () => `req_${randomToken(12)}`,
     requestIdHeader: false,
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // strictNumbers: JSON `1e400` parses to Infinity, which is otherwise a number to Ajv. Query
+    // values coerced to Infinity slip past it; input.ts refuses those after validation.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, strictNumbers: true } },
   });
   const db = await openDb({
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize,

@@ -73,6 +73,29 @@ export function registerInputChecks(app: FastifyInstance) {
     checkPart(request.query, 'querystring');
     checkPart(request.body, 'body');
   });
+  // After validation, before the handler (and the idempotency hook, registered later).
+  app.addHook('preHandler', async (request) => {
+    if (request.is404) return;
+    checkNumbers(request.params, 'params');
+    checkNumbers(request.query, 'querystring');
+    checkNumbers(request.body, 'body');
+  });
+}
+
+/**
+ * Ajv coerces `limit=1e400` to Infinity and then skips its own minimum and maximum checks (a
+ * quirk of coercion), so Infinity reached PostgreSQL as a LIMIT: a 500. No field takes a
+ * non-finite number. Depth is already bounded by the walk before validation.
+ */
+function checkNumbers(value: unknown, part: Part) {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  for (let walked = 0; stack.length > 0 && walked < MAX_VALUES_WALKED; walked++) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === 'number' && !Number.isFinite(current)) throw invalidInput(fieldName(part, path), 'must be a finite number');
+    if (current && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) stack.push([child, path ? `${path}.${key}` : key]);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

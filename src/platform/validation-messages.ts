@@ -34,7 +34,7 @@ export const PATTERN_MESSAGES: Record<string, string> = {
 export const UNKNOWN_PATTERN = 'is not in the expected format';
 
 const FORMAT_MESSAGES: Record<string, string> = {
-  'date-time': 'must be an ISO 8601 date-time with a time zone, years 0001 to 9999, such as 2026-01-31T23:59:59Z',
+  'date-time': 'must be an ISO 8601 date-time with a time zone, years 0001 to 9999 in UTC, no leap second, such as 2026-01-31T23:59:59Z',
   date: 'must be a date written YYYY-MM-DD, years 0001 to 9999, such as 1990-07-14',
   email: 'must be an email address, such as ada@example.com',
   uri: 'must be an absolute URL, such as https://example.com/webhooks',
@@ -130,20 +130,31 @@ export function plainDetails(errors: AjvError[], context: string | undefined): E
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dates: ajv-formats accepts year 0000, which PostgreSQL refuses ("date/time field value out of
-// range", a 500 before this). Every date and date-time of every schema is bounded here, once.
+// Dates: ajv-formats accepts year 0000 and leap seconds. PostgreSQL refuses year 0000 ("date/time
+// field value out of range") and JavaScript has no leap second (new Date() is Invalid Date, which
+// the database driver throws on): both were 500s. Every date and date-time of every schema is
+// bounded here, once, to instants from year 0001 to 9999 in UTC.
 
 interface FormatAjv {
   formats: Record<string, unknown>;
   addFormat(name: string, format: { type: 'string'; validate: (value: string) => boolean; compare?: unknown }): unknown;
 }
 
+const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Strings reach PostgreSQL as written, so year 0000 is refused even when its offset moves it to 0001. */
 const YEAR_ZERO = /^0000/;
+
+const withinYears = (value: string) => {
+  const instant = Date.parse(value);
+  return !YEAR_ZERO.test(value) && instant >= EARLIEST_INSTANT && instant <= LATEST_INSTANT;
+};
 
 function bounded(format: unknown) {
   const validate = typeof format === 'function' ? format : (format as { validate: (v: string) => boolean }).validate;
   const compare = typeof format === 'object' ? (format as { compare?: unknown }).compare : undefined;
-  return { type: 'string' as const, validate: (value: string) => !YEAR_ZERO.test(value) && validate(value), compare };
+  return { type: 'string' as const, validate: (value: string) => validate(value) && withinYears(value), compare };
 }
 
 /** `onCreate` of the Ajv compiler: runs after ajv-formats has added its formats. */

@@ -209,7 +209,7 @@ describe('validation messages in plain words', () => {
     const limit = await api.request('GET', '/accounts?limit=500');
     assert.equal(detailOf(limit, 'querystring.limit'), 'querystring.limit must be 100 or less');
     const date = await api.request('GET', '/accounts?createdFrom=yesterday');
-    assert.equal(detailOf(date, 'querystring.createdFrom'), 'querystring.createdFrom must be an ISO 8601 date-time with a time zone, years 0001 to 9999, such as 2026-01-31T23:59:59Z');
+    assert.equal(detailOf(date, 'querystring.createdFrom'), 'querystring.createdFrom must be an ISO 8601 date-time with a time zone, years 0001 to 9999 in UTC, no leap second, such as 2026-01-31T23:59:59Z');
     const holder = await createCardHolder(api);
     const email = await api.request('PATCH', `/card-holders/${holder.id}`, { body: { email: 'not an email' } });
     assert.equal(detailOf(email, 'email'), 'email must be an email address, such as ada@example.com');

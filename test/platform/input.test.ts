@@ -112,6 +112,18 @@ describe('query values', () => {
     }
   });
 
+  test('a leap second, an instant before year 0001 in UTC and an infinite limit are 422s, not 500s', async () => {
+    for (const [query, field] of [
+      ['createdFrom=2016-12-31T23:59:60Z', 'createdFrom'], ['createdFrom=0001-01-01T00:00:00%2B14:00', 'createdFrom'],
+      ['createdTo=0000-12-31T23:00:00-01:00', 'createdTo'], ['limit=1e400', 'limit'],
+    ]) {
+      assertRefused(await api.request('GET', `/events?${query}`), query, 422, 'validation_failed', `querystring.${field}`);
+    }
+    const webhook = await api.request('POST', '/webhooks', { body: { url: 'https://example.com/leap', events: ['*'] } });
+    const replay = await api.request('POST', `/webhooks/${webhook.body.data.id}/replay`, { body: { since: '2016-12-31T23:59:60Z' } });
+    assertRefused(replay, 'replay since a leap second', 422, 'validation_failed', 'since');
+  });
+
   test('years 0001 and 9999 are accepted', async () => {
     const res = await api.request('GET', '/events?createdFrom=0001-01-01T00:00:00Z&createdTo=9999-12-31T23:59:59Z');
     assert.equal(res.status, 200, res.text);
