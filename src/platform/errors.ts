@@ -165,7 +165,7 @@ const INPUT_DATA_EXCEPTIONS: Record<string, string> = {
 };
 
 export const isInputDataException = (error: unknown) =>
-  typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code in INPUT_DATA_EXCEPTIONS;
+  typeof (error as { code?: unknown })?.code === 'string' && Object.hasOwn(INPUT_DATA_EXCEPTIONS, (error as { code: string }).code);
 
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
