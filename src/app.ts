@@ -10,6 +10,8 @@ import { createVault, loadMasterKey } from './platform/crypto.ts';
 import { openDb } from './platform/db.ts';
 import { registerErrorHandling, ApiError } from './platform/errors.ts';
 import { registerIdempotency } from './platform/idempotency.ts';
+import { clientErrorHandler, frameworkErrors, indexRoutes, registerInputChecks } from './platform/input.ts';
+import { addBoundedDateFormats } from './platform/validation-messages.ts';
 import { migrate } from './platform/migrations.ts';
 import { chooseLogFormat, prettyStream, type LogFormat } from './platform/logging.ts';
 import { registerMultipart } from './platform/multipart.ts';
@@ -58,9 +60,36 @@ declare module 'fastify' {
 }
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** Longest path parameter the router accepts (ids are about 30 characters); longer is a 414. */
+export const MAX_PATH_PARAMETER_LENGTH = 100;
+
+/**
+ * How long a client may take to send a request. Without these a client that promises a body and
+ * stalls holds a connection (and, for an upload, memory) forever: Fastify's default request
+ * timeout is 0, which turns Node's own off.
+ */
+export interface Timeouts {
+  /** Headers and body, complete (a 40 MiB upload included): else 408 and the connection closes. */
+  requestMs: number;
+  /** The request line and headers alone. Must not exceed requestMs. */
+  headersMs: number;
+  /** How often Node checks the two limits above: the real bound is the limit plus this. */
+  checkIntervalMs: number;
+  /** A socket silent this long is destroyed: the backstop behind the limits above. */
+  idleSocketMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  requestMs: 60_000,
+  headersMs: 20_000,
+  checkIntervalMs: 2_000,
+  idleSocketMs: 120_000,
+};
 
 /** Validator options (the OpenAPI test checks the documented examples with the same ones). */
-export const AJV_OPTIONS = { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } as const;
+export const AJV_OPTIONS = {
+  removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, strictNumbers: true,
+} as const;
 
 /** Never logged: credentials, card data, PINs, passwords, tokens. */
 export const REDACTED_PATHS = [
@@ -81,8 +110,9 @@ type Validate = ((data: unknown, context?: { parentData?: { isMultipart?: () => 
  * schema's types; a JSON body is not: `"100"`, `"1e3"` or `true` is not an amount.
  */
 function buildValidator(externalSchemas: unknown, options: { customOptions: Record<string, unknown> }) {
-  const coercing = AjvCompiler()(externalSchemas as never, options as never);
-  const strict = AjvCompiler()(externalSchemas as never, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } } as never);
+  const onCreate = addBoundedDateFormats;
+  const coercing = AjvCompiler()(externalSchemas as never, { ...options, onCreate } as never);
+  const strict = AjvCompiler()(externalSchemas as never, { ...options, onCreate, customOptions: { ...options.customOptions, coerceTypes: false } } as never);
   return (definition: { httpPart?: string }) => {
     if (definition.httpPart !== 'body') return coercing(definition as never);
     const json = strict(definition as never) as Validate;
@@ -108,6 +138,8 @@ export interface BuildOptions {
    * (false), or write to a stream, as JSON lines unless `format` says pretty (log tests).
    */
   logger?: boolean | { stream: NodeJS.WritableStream; format?: LogFormat };
+  /** Request time limits (tests shorten them); DEFAULT_TIMEOUTS otherwise. */
+  timeouts?: Partial<Timeouts>;
   /** Prints the bootstrap API key (server start-up). */
   onBootstrap?: (result: { apiKey: string; organizationId: string; created: boolean }) => void;
 }
@@ -122,6 +154,7 @@ function logStream(logger: BuildOptions['logger'], config: Config): NodeJS.Writa
 export async function buildApp(options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = loadConfig(options.env ?? process.env, options.config);
   const stream = options.logger === false ? undefined : logStream(options.logger, config);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     logger: options.logger === false ? false : {
       level: config.logLevel,
@@ -135,9 +168,17 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
       ...(stream ? { stream } : {}),
     },
     bodyLimit: MAX_JSON_BODY_BYTES,
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleSocketMs,
+    http: { requestTimeout: timeouts.requestMs, headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
+    frameworkErrors,
+    clientErrorHandler,
     genReqId: () => `req_${randomToken(12)}`,
     requestIdHeader: false,
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    // strictNumbers: JSON `1e400` parses to Infinity, which is otherwise a number to Ajv. Query
+    // values coerced to Infinity slip past it; input.ts refuses those after validation.
     ajv: { customOptions: AJV_OPTIONS },
   });
   const db = await openDb({
@@ -178,7 +219,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     reply.header('x-request-id', request.id);
   });
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, indexRoutes(app, { maxParamLength: MAX_PATH_PARAMETER_LENGTH }));
   const redis = connectRedis(app, config.redisUrl);
   const failedAuth = createFailedAuthLimiter({
     perIp: config.failedAuthPerIpPerMinute, perAccount: config.failedLoginsPerAccountPerMinute, redis,
@@ -187,6 +228,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis });
   await registerMultipart(app);
+  registerInputChecks(app);
   registerIdempotency(app, db);
   await registerOpenApi(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

@@ -1,6 +1,7 @@
 // One error type for every expected failure. The error handler below turns it
 // into the API envelope; anything that is not an ApiError is a bug and answers 500.
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { plainDetails, type AjvError } from './validation-messages.ts';
 
 export interface ErrorDetail {
   field?: string;
@@ -59,7 +60,11 @@ export const ERROR_CODES: Record<string, string> = {
   forbidden: 'The credential may not do this.',
   not_found: 'The resource does not exist or belongs to another organization.',
   route_not_found: 'No such route.',
-  method_not_allowed: 'The route exists but not with this method.',
+  method_not_allowed: 'The route exists but not with this method; the Allow header lists the methods it takes.',
+  invalid_url: 'The URL is malformed (a percent-encoded sequence that is not UTF-8).',
+  uri_too_long: 'A path segment is longer than any id this API issues (100 characters).',
+  request_timeout: 'The request (headers and body) was not received in time; the connection is closed.',
+  headers_too_large: 'The request headers are larger than the server accepts.',
   bad_request: 'The request is malformed in a way no more specific code covers.',
   not_a_session: 'Logout ends a bearer token; revoke API keys with DELETE /api-keys/:id.',
   not_ready: 'The database is not reachable (GET /ready).',
@@ -148,33 +153,38 @@ const FRAMEWORK_CODES: Record<string, [number, string]> = {
   FST_ERR_VALIDATION: [422, 'validation_failed'],
 };
 
-interface AjvError {
-  instancePath: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
+/** Amount fields: `amount` wherever it is nested (spend-control limits) and `initialBalance`. */
+const AMOUNT_FIELD = /(^|\.)(amount|initialBalance)$/;
 
-function fieldOf(error: AjvError, context: string | undefined): string {
-  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  const extra = (error.params?.missingProperty ?? error.params?.additionalProperty) as string | undefined;
-  const field = [path, extra].filter(Boolean).join('.');
-  return context && context !== 'body' ? `${context}.${field}` : field;
-}
-
+/**
+ * A 422 naming every wrong field in plain words. It is `invalid_amount` only when every wrong
+ * field is an amount: a bad amount next to a bad currency is `validation_failed`, so a client
+ * that reacts to invalid_amount is not misled about what else is wrong.
+ */
 function validationError(error: FastifyError): ApiError {
   const context = (error as { validationContext?: string }).validationContext;
-  const details = (error.validation as AjvError[]).map((e) => {
-    const field = fieldOf(e, context);
-    const reason = e.params?.additionalProperty ? 'is not a known field' : e.params?.missingProperty ? 'is required' : e.message ?? 'is invalid';
-    return { field, message: `${field || context} ${reason}` };
-  });
-  const amountField = details.find((d) => /(^|\.)(amount|initialBalance)$/.test(d.field ?? ''));
-  if (amountField) {
-    return new ApiError(422, 'invalid_amount', 'Amounts are positive integers of minor units, at most 10^12 per request.', details);
+  const details = plainDetails(error.validation as AjvError[], context);
+  if (details.length > 0 && details.every((d) => AMOUNT_FIELD.test(d.field ?? ''))) {
+    return new ApiError(422, 'invalid_amount', `Amounts are positive integers of minor units, at most 10^12 per request: ${details[0].message}.`, details);
   }
   const where = context === 'querystring' ? 'query string' : context ?? 'request';
   return new ApiError(422, 'validation_failed', `The ${where} is invalid: ${details[0]?.message ?? 'see details'}.`, details);
 }
+
+/**
+ * PostgreSQL data exceptions (SQLSTATE class 22) that only a value sent by the client can cause.
+ * The input checks refuse these values first; this is the safety net, logged at warn.
+ */
+const INPUT_DATA_EXCEPTIONS: Record<string, string> = {
+  '22001': 'A value is longer than can be stored.',
+  '22003': 'A number is out of the range that can be stored.',
+  '22008': 'A date or time is out of the range that can be stored (years 0001 to 9999).',
+  '22021': 'A value contains a character that cannot be stored (for example NUL).',
+  '22P05': 'A value contains a character that cannot be stored.',
+};
+
+export const isInputDataException = (error: unknown) =>
+  typeof (error as { code?: unknown })?.code === 'string' && Object.hasOwn(INPUT_DATA_EXCEPTIONS, (error as { code: string }).code);
 
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -182,6 +192,7 @@ export function toApiError(error: unknown): ApiError {
   if (e && Array.isArray(e.validation)) return validationError(e);
   // The database refused a counter past its bound: the transaction rolled back, nothing changed.
   if (isAmountLimitViolation(error)) return amountLimitExceeded();
+  if (isInputDataException(e)) return new ApiError(422, 'validation_failed', INPUT_DATA_EXCEPTIONS[e.code]);
   const mapped = e?.code ? FRAMEWORK_CODES[e.code] : undefined;
   if (mapped) return new ApiError(mapped[0], mapped[1], e.message);
   if (e instanceof SyntaxError && e.statusCode === 400) return new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
@@ -202,15 +213,22 @@ export function errorBody(error: ApiError, request: FastifyRequest) {
   };
 }
 
-export function registerErrorHandling(app: FastifyInstance) {
+/** `routes` tells a wrong method on a known path (405 with Allow) from an unknown path (404). */
+export function registerErrorHandling(app: FastifyInstance, routes?: { allowedMethods(url: string): string[] }) {
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
+    else if (isInputDataException(error)) request.log.warn({ err: error }, 'the database refused a value the input checks let through');
     for (const [name, value] of Object.entries(apiError.headers)) reply.header(name, value);
     return reply.code(apiError.statusCode).send(errorBody(apiError, request));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new ApiError(404, 'route_not_found', `Route ${request.method} ${request.url.split('?')[0]} not found.`);
-    return reply.code(404).send(errorBody(error, request));
+    const path = request.url.split('?')[0];
+    const allowed = routes?.allowedMethods(request.url) ?? [];
+    const error = allowed.length > 0
+      ? new ApiError(405, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.`, [], { allow: allowed.join(', ') })
+      : new ApiError(404, 'route_not_found', `Route ${request.method} ${path} not found.`);
+    for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+    return reply.code(error.statusCode).send(errorBody(error, request));
   });
 }

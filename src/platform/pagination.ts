@@ -12,8 +12,10 @@ const listQueryProperties = {
   limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'meta.nextCursor of the previous page' })),
   sort: Type.Union([Type.Literal('createdAt'), Type.Literal('-createdAt')], { default: '-createdAt' }),
-  createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
-  createdTo: Type.Optional(Type.String({ format: 'date-time' })),
+  // Every date-time format is bounded to years 0001–9999 (validation-messages.ts): PostgreSQL
+  // refuses year 0000, which used to reach it from these filters and answer 500.
+  createdFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after this instant; ISO 8601, years 0001–9999.' })),
+  createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'Created before this instant; ISO 8601, years 0001–9999.' })),
 };
 
 /** The list query string of a resource: the common paging fields plus its own filters. */

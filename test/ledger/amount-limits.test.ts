@@ -41,7 +41,7 @@ describe('MAX_AMOUNT bounds every amount that enters', () => {
       ['POST', '/cards', { ...newCard, initialBalance: OVER }],
       ['POST', `/cards/${card.id}/top-up`, { amount: OVER }],
       ['POST', `/cards/${card.id}/withdraw`, { amount: OVER }],
-      ['POST', '/simulator/authorizations', { cardId: card.id, amount: OVER, currency: 'USD', merchant: MERCHANT }],
+      ['POST', '/simulator/authorizations', { cardId: card.id, amount: OVER, currency: 'USD', merchant: MERCHANT, entryMode: 'ecommerce' }],
       ['POST', `/simulator/authorizations/${auth.id}/increment`, { amount: OVER }],
       ['POST', `/simulator/authorizations/${auth.id}/capture`, { amount: OVER }],
       ['POST', `/simulator/authorizations/${auth.id}/reverse`, { amount: OVER }],

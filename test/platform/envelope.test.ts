@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MAX_JSON_BODY_BYTES } from '../../src/app.ts';
 import { MAX_AMOUNT } from '../../src/platform/money.ts';
+import { PATTERN_MESSAGES } from '../../src/platform/validation-messages.ts';
 import { startHarness, type Harness, type Response } from '../support/api.ts';
-import { createAccount } from '../support/fixtures.ts';
+import { createAccount, createCardHolder, createProgram } from '../support/fixtures.ts';
 
 let api: Harness;
 before(async () => { api = await startHarness(); });
@@ -145,6 +146,91 @@ describe('validation', () => {
   });
 });
 
+describe('validation messages in plain words', () => {
+  /** Characters that only a regex or Ajv's own wording would put in a message. */
+  const REGEX_OR_AJV = /[\^$\\[\]{}]|\(\?|must match|must be equal|must NOT|allowed values|anyOf|constant/;
+  const detailOf = (res: Response, field: string) => res.body.error.details.find((d: any) => d.field === field)?.message;
+  const holderBody = {
+    firstName: 'Jane', lastName: 'Doe', email: 'jane.doe@example.com', phoneNumber: '+14155550100', dateOfBirth: '1990-07-14',
+    nationality: 'US', addressLine1: '123 Main St', city: 'San Francisco', state: 'CA', postalCode: '94105', country: 'US',
+  };
+
+  test('an enum lists the allowed values, once per field', async () => {
+    const res = await api.request('POST', '/accounts', { body: { ...accountBody, ownerType: 'robot' } });
+    assertError(res, 422, 'validation_failed');
+    assert.equal(detailOf(res, 'ownerType'), 'ownerType must be one of: business, individual');
+    assert.equal(res.body.message, 'The body is invalid: ownerType must be one of: business, individual.');
+    const list = await api.request('GET', '/cards?type=plastic');
+    assertError(list, 422, 'validation_failed');
+    assert.deepEqual(list.body.error.details, [{ field: 'querystring.type', message: 'querystring.type must be one of: virtual, physical' }]);
+  });
+
+  test('a pattern says the expected format in words, never a regex', async () => {
+    const cases: Array<[string, Record<string, unknown>, string, string]> = [
+      ['/card-holders', { ...holderBody, phoneNumber: '0044 20 7946' }, 'phoneNumber', 'phoneNumber must be an E.164 number such as +14155550123'],
+      ['/card-holders', { ...holderBody, country: 'usa' }, 'country', 'country must be an ISO 3166-1 alpha-2 country code in capitals, such as US'],
+      ['/card-holders', { ...holderBody, dateOfBirth: '14/07/1990' }, 'dateOfBirth', 'dateOfBirth must be a date written YYYY-MM-DD, such as 1990-07-14'],
+      ['/card-holders', { ...holderBody, postalCode: '-' }, 'postalCode', `postalCode ${PATTERN_MESSAGES['^[A-Za-z0-9](?:[A-Za-z0-9 -]{0,14}[A-Za-z0-9])?$']}`],
+      ['/accounts', { ...accountBody, currency: 'US1' }, 'currency', 'currency must be a three-letter ISO 4217 currency code, such as USD'],
+      ['/card-programs', { name: 'P', brand: 'Amex', bin: '12', currency: 'USD' }, 'brand', 'brand must be Visa or Mastercard'],
+      ['/card-programs', { name: 'P', brand: 'Visa', bin: '12', currency: 'USD' }, 'bin', 'bin must be 6 to 8 digits, such as 45990000'],
+    ];
+    for (const [path, body, field, expected] of cases) {
+      const res = await api.request('POST', path, { body });
+      assertError(res, 422, 'validation_failed');
+      assert.equal(detailOf(res, field), expected, res.text);
+      for (const detail of res.body.error.details) assert.doesNotMatch(detail.message, REGEX_OR_AJV, res.text);
+      assert.doesNotMatch(res.body.message, REGEX_OR_AJV);
+    }
+  });
+
+  test('every pattern of every schema has a message in words', async () => {
+    const patterns = new Set<string>();
+    const collect = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'pattern' && typeof value === 'string') patterns.add(value);
+          else collect(value);
+        }
+      }
+    };
+    collect((await api.request('GET', '/openapi.json')).body);
+    assert.ok(patterns.size >= 10, `${patterns.size} patterns`);
+    const missing = [...patterns].filter((pattern) => !PATTERN_MESSAGES[pattern]);
+    assert.deepEqual(missing, [], 'add these to PATTERN_MESSAGES in src/platform/validation-messages.ts');
+    for (const message of Object.values(PATTERN_MESSAGES)) assert.doesNotMatch(message, REGEX_OR_AJV);
+  });
+
+  test('types, lengths, ranges and formats are in words', async () => {
+    const res = await api.request('POST', '/accounts', { body: { ...accountBody, name: 42, ownerId: '' } });
+    assertError(res, 422, 'validation_failed');
+    assert.equal(detailOf(res, 'name'), 'name must be a string');
+    assert.equal(detailOf(res, 'ownerId'), 'ownerId must be at least 1 character long');
+    const limit = await api.request('GET', '/accounts?limit=500');
+    assert.equal(detailOf(limit, 'querystring.limit'), 'querystring.limit must be 100 or less');
+    const date = await api.request('GET', '/accounts?createdFrom=yesterday');
+    assert.equal(detailOf(date, 'querystring.createdFrom'), 'querystring.createdFrom must be an ISO 8601 date-time with a time zone, years 0001 to 9999 in UTC, no leap second, such as 2026-01-31T23:59:59Z');
+    const holder = await createCardHolder(api);
+    const email = await api.request('PATCH', `/card-holders/${holder.id}`, { body: { email: 'not an email' } });
+    assert.equal(detailOf(email, 'email'), 'email must be an email address, such as ada@example.com');
+  });
+
+  test('a nullable field reports the constraint that failed, not "must be null"', async () => {
+    const program = await createProgram(api);
+    const account = await createAccount(api);
+    const card = await api.request('POST', '/cards', {
+      body: { debitAccountId: account.id, firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: program.id, amount: 0 },
+    });
+    assert.equal(card.status, 201, card.text);
+    const res = await api.request('PATCH', `/cards/${card.body.data.id}`, { body: { label: 'x'.repeat(101) } });
+    assertError(res, 422, 'validation_failed');
+    assert.deepEqual(res.body.error.details, [{ field: 'label', message: 'label must be at most 100 characters long' }]);
+    const wrongType = await api.request('PATCH', `/cards/${card.body.data.id}`, { body: { label: 7 } });
+    assert.deepEqual(wrongType.body.error.details, [{ field: 'label', message: 'label must be a string or null' }]);
+  });
+});
+
 describe('amounts', () => {
   let accountId: string;
   before(async () => { accountId = (await createAccount(api)).id; });
@@ -175,6 +261,16 @@ describe('amounts', () => {
       body: { name: 'Limits', brand: 'Visa', bin: '45990000', currency: 'USD', defaultSpendControls: { limits: [{ amount: 1.5, interval: 'daily' }] } },
     });
     assertError(res, 422, 'invalid_amount');
+  });
+
+  test('invalid_amount only when every wrong field is an amount: with another wrong field it is validation_failed naming both', async () => {
+    const budget = { accountId, name: 'Mixed', currency: 'USD', limit: { amount: 1.5, interval: 'daily' } };
+    assertError(await api.request('POST', '/budgets', { body: budget }), 422, 'invalid_amount');
+    const mixed = await api.request('POST', '/budgets', { body: { ...budget, currency: 'US1' } });
+    assertError(mixed, 422, 'validation_failed');
+    assert.deepEqual(mixed.body.error.details.map((d: any) => d.field).sort(), ['currency', 'limit.amount']);
+    const withUnknown = await api.request('POST', `/simulator/accounts/${accountId}/deposits`, { body: { amount: 1.5, maxAmount: 3 } });
+    assertError(withUnknown, 422, 'validation_failed');
   });
 
   test('the largest amount passes validation (and is refused as a rule, not a crash); one more does not', async () => {
