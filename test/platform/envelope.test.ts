@@ -6,6 +6,7 @@ import { MAX_JSON_BODY_BYTES } from '../../src/app.ts';
 import { MAX_AMOUNT } from '../../src/platform/money.ts';
 import { PATTERN_MESSAGES } from '../../src/platform/validation-messages.ts';
 import { startHarness, type Harness, type Response } from '../support/api.ts';
+import { valuesOfKey } from '../support/json-walk.ts';
 import { createAccount, createCardHolder, createProgram } from '../support/fixtures.ts';
 
 let api: Harness;
@@ -185,17 +186,7 @@ describe('validation messages in plain words', () => {
   });
 
   test('every pattern of every schema has a message in words', async () => {
-    const patterns = new Set<string>();
-    const collect = (node: unknown) => {
-      if (Array.isArray(node)) node.forEach(collect);
-      else if (node && typeof node === 'object') {
-        for (const [key, value] of Object.entries(node)) {
-          if (key === 'pattern' && typeof value === 'string') patterns.add(value);
-          else collect(value);
-        }
-      }
-    };
-    collect((await api.request('GET', '/openapi.json')).body);
+    const patterns = valuesOfKey((await api.request('GET', '/openapi.json')).body, 'pattern');
     assert.ok(patterns.size >= 10, `${patterns.size} patterns`);
     const missing = [...patterns].filter((pattern) => !PATTERN_MESSAGES[pattern]);
     assert.deepEqual(missing, [], 'add these to PATTERN_MESSAGES in src/platform/validation-messages.ts');

@@ -15,6 +15,7 @@ import { EVENT_CATALOG } from '../../src/modules/events/events.catalog.ts';
 import { ERROR_CODES } from '../../src/platform/errors.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../src/platform/idempotency.ts';
 import { startHarness, type Harness, type RequestOptions } from '../support/api.ts';
+import { valuesOfKey } from '../support/json-walk.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { isPublic, openApiPath, registeredRoutes, type RouteEntry } from '../security/route-table.ts';
 
@@ -128,17 +129,7 @@ describe('the OpenAPI document', () => {
   });
 
   test('every $ref resolves inside the document', () => {
-    const refs = new Set<string>();
-    const walk = (node: unknown) => {
-      if (Array.isArray(node)) node.forEach(walk);
-      else if (node && typeof node === 'object') {
-        for (const [k, v] of Object.entries(node)) {
-          if (k === '$ref' && typeof v === 'string') refs.add(v);
-          else walk(v);
-        }
-      }
-    };
-    walk(doc);
+    const refs = valuesOfKey(doc, '$ref');
     assert.ok(refs.size > 5);
     const unresolved = [...refs].filter((ref) => {
       if (!ref.startsWith('#/')) return true;
