@@ -206,3 +206,24 @@ describe('response digests', () => {
     assert.equal(preferredAlgorithm('not a dictionary ='), null);
   });
 });
+
+describe('OpenAPI', () => {
+  test('the digest headers are documented once and referenced; every mutation lists the digest codes under 400', async () => {
+    const doc = (await api.request('GET', '/openapi.json', { key: null })).body;
+    assert.equal(doc.components.parameters.ContentDigest.name, 'Content-Digest');
+    assert.equal(doc.components.parameters.WantContentDigest.name, 'Want-Content-Digest');
+    let mutations = 0;
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        const refs = (operation.parameters ?? []).map((p: any) => p.$ref);
+        assert.ok(refs.includes('#/components/parameters/WantContentDigest'), `${method} ${path}`);
+        if (!['post', 'put', 'patch', 'delete'].includes(method)) continue;
+        mutations++;
+        assert.ok(refs.includes('#/components/parameters/ContentDigest'), `${method} ${path}`);
+        assert.match(operation.responses['400'].description, /`content_digest_mismatch`/, `${method} ${path}`);
+        assert.match(operation.responses['400'].description, /`unsupported_digest_algorithm`/, `${method} ${path}`);
+      }
+    }
+    assert.ok(mutations > 10);
+  });
+});
