@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { MAX_JSON_BODY_BYTES } from '../../src/app.ts';
 import { ApiError } from '../../src/platform/errors.ts';
 import {
   contentDigestValue, parseContentDigest, preferredAlgorithm, verifyContentDigest,
@@ -129,6 +130,11 @@ describe('request digests', () => {
     }
   });
 
+  test('the body limit still applies to a body with a digest: 413, not a hash of everything sent', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(MAX_JSON_BODY_BYTES) });
+    expectError(await postJson(big, digestHeader(big)), 413, 'payload_too_large');
+  });
+
   test('a tampered deposit with the original digest is 400, moves nothing and keeps no idempotency answer', async () => {
     const account = await createAccount(api);
     const before = (await balanceOf(api, account.id)).posted;
@@ -195,7 +201,7 @@ describe('response digests', () => {
     const head = await api.request('HEAD', '/accounts', { headers });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-digest'), 'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:');
-    assert.match(head.headers.get('repr-digest') ?? '', /^sha-256=:[A-Za-z0-9+/]{43}=:$/);
+    assert.equal(head.headers.get('repr-digest'), get.headers.get('repr-digest'));
   });
 
   test('preferredAlgorithm: highest preference wins, ties go to sha-512, 0 and unknown names never', () => {
