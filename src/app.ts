@@ -15,6 +15,7 @@ import { addBoundedDateFormats } from './platform/validation-messages.ts';
 import { migrate } from './platform/migrations.ts';
 import { chooseLogFormat, prettyStream, type LogFormat } from './platform/logging.ts';
 import { registerMultipart } from './platform/multipart.ts';
+import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { operationsRoutes } from './platform/operations.ts';
 import { connectRedis, registerRateLimit } from './platform/rate-limit.ts';
@@ -228,6 +229,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis });
   await registerMultipart(app);
+  registerContentDigest(app);
   registerInputChecks(app);
   registerIdempotency(app, db);
   await registerOpenApi(app);

@@ -65,6 +65,8 @@ export const ERROR_CODES: Record<string, string> = {
   uri_too_long: 'A path segment is longer than any id this API issues (100 characters).',
   request_timeout: 'The request (headers and body) was not received in time; the connection is closed.',
   headers_too_large: 'The request headers are larger than the server accepts.',
+  content_digest_mismatch: 'The body does not match its Content-Digest (RFC 9530); nothing was done.',
+  unsupported_digest_algorithm: 'Content-Digest names no supported algorithm (sha-256, sha-512); a header that checks nothing is not accepted as verified.',
   bad_request: 'The request is malformed in a way no more specific code covers.',
   not_a_session: 'Logout ends a bearer token; revoke API keys with DELETE /api-keys/:id.',
   not_ready: 'The database is not reachable (GET /ready).',

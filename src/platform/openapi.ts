@@ -77,6 +77,36 @@ const IDEMPOTENCY_KEY = {
   example: 'order-7f3a9c2e-issue-card',
 };
 
+const CONTENT_DIGEST = {
+  name: 'Content-Digest',
+  in: 'header',
+  required: false,
+  description: [
+    'RFC 9530 digest of the exact body bytes sent, as a structured-field dictionary; `sha-256` and',
+    '`sha-512` are checked (every one present), other algorithms are ignored. Checked before anything',
+    'runs, whether or not the request is signed: a mismatch is a 400 `content_digest_mismatch`, a',
+    'malformed value a 400 `invalid_header`, and a value naming neither supported algorithm a 400',
+    '`unsupported_digest_algorithm`. A request without a body may send the digest of empty content.',
+  ].join(' '),
+  schema: { type: 'string', minLength: 1 },
+  example: 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:',
+};
+
+const WANT_CONTENT_DIGEST = {
+  name: 'Want-Content-Digest',
+  in: 'header',
+  required: false,
+  description: [
+    'Asks for an RFC 9530 `Content-Digest` on the response: algorithms with preferences 1–10 (0 is',
+    '"not acceptable"). The answer uses the supported algorithm (`sha-256`, `sha-512`) with the',
+    'highest preference, over the exact response bytes. `Want-Repr-Digest` likewise asks for',
+    '`Repr-Digest`, which here equals `Content-Digest` except on HEAD. A value that does not parse is',
+    'ignored.',
+  ].join(' '),
+  schema: { type: 'string', minLength: 1 },
+  example: 'sha-256=10, sha-512=3',
+};
+
 const REPLAYED_HEADER = {
   description: 'Present, and `true`, when this answer is the stored answer to an earlier request with the ' +
     'same Idempotency-Key.',
@@ -132,7 +162,10 @@ export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
   const idempotent = mutating && route.authenticated;
   const list = (...codes: Array<string | false>) => codes.filter((c): c is string => Boolean(c));
   return {
-    400: list(mutating && 'invalid_json', idempotent && 'invalid_header'),
+    400: list(
+      mutating && 'invalid_json', mutating && 'invalid_header', mutating && 'content_digest_mismatch',
+      mutating && 'unsupported_digest_algorithm',
+    ),
     401: list(route.authenticated && 'unauthorized'),
     403: list(route.authenticated && 'forbidden'),
     404: list(route.hasPathParams && 'not_found'),
@@ -178,6 +211,7 @@ function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: stri
       operationId: rest.operationId ?? operationIdOf(method, url),
       'x-error-codes': merged,
       'x-idempotent': MUTATING.has(method) && traits.authenticated,
+      'x-mutating': MUTATING.has(method),
     },
   };
 }
@@ -219,6 +253,12 @@ function documentIdempotency(operation: OpenApiNode) {
   }
 }
 
+/** Every operation may ask for a response digest; a mutation, which has a body, may send one. */
+function documentDigests(operation: OpenApiNode, mutating: boolean) {
+  const refs = [...(mutating ? ['ContentDigest'] : []), 'WantContentDigest'];
+  operation.parameters = [...(operation.parameters ?? []), ...refs.map((name) => ({ $ref: `#/components/parameters/${name}` }))];
+}
+
 /**
  * A multipart body carries text fields and files only: its example keeps the example's scalar
  * fields (a JSON-only field such as spendControls, or a null that clears a field, is left out).
@@ -236,8 +276,10 @@ function finishOperation(operation: OpenApiNode) {
   describeErrors(operation, operation['x-error-codes'] ?? {});
   multipartExample(operation);
   if (operation['x-idempotent']) documentIdempotency(operation);
+  documentDigests(operation, operation['x-mutating']);
   delete operation['x-error-codes'];
   delete operation['x-idempotent'];
+  delete operation['x-mutating'];
   // The schemas keep `limit` and `sort` required so that handlers see them typed as present, and
   // the validator fills in their defaults; to a client, a parameter with a default is optional.
   for (const parameter of operation.parameters ?? []) {
@@ -249,7 +291,9 @@ function finishDocument({ openapiObject }: { openapiObject: OpenApiNode }) {
   for (const item of Object.values<OpenApiNode>(openapiObject.paths ?? {})) {
     for (const operation of Object.values<OpenApiNode>(item)) finishOperation(operation);
   }
-  openapiObject.components.parameters = { IdempotencyKey: IDEMPOTENCY_KEY };
+  openapiObject.components.parameters = {
+    IdempotencyKey: IDEMPOTENCY_KEY, ContentDigest: CONTENT_DIGEST, WantContentDigest: WANT_CONTENT_DIGEST,
+  };
   const webhooks = webhooksSection();
   Object.assign(openapiObject.components.schemas, webhooks.schemas);
   openapiObject.webhooks = webhooks.webhooks;
