@@ -26,7 +26,10 @@ import { parseDictionary, serializeDictionary, type Dictionary } from 'structure
 import { ApiError } from './errors.ts';
 
 /** RFC 9530 algorithm keys and their node:crypto names, in order of preference on a tie. */
-export const DIGEST_ALGORITHMS: Record<string, string> = { 'sha-512': 'sha512', 'sha-256': 'sha256' };
+export const DIGEST_ALGORITHMS: Record<string, string> = {
+  'sha-512': 'sha512',
+  'sha-256': 'sha256',
+};
 /** The Want-* preference range of RFC 9530 section 4; 0 means "not acceptable". */
 const MAX_PREFERENCE = 10;
 
@@ -41,8 +44,9 @@ declare module 'fastify' {
   }
 }
 
+const FIELD = 'Content-Digest';
 const invalidHeader = (message: string) =>
-  new ApiError(400, 'invalid_header', message, [{ field: 'Content-Digest', message }]);
+  new ApiError(400, 'invalid_header', message, [{ field: FIELD, message }]);
 
 /**
  * The supported members of a Content-Digest field value, algorithm → expected digest bytes.
@@ -53,7 +57,7 @@ export function parseContentDigest(value: string): Map<string, Buffer> {
   try {
     dictionary = parseDictionary(value);
   } catch {
-    throw invalidHeader('Content-Digest must be a structured-field dictionary such as sha-256=:base64:.');
+    throw invalidHeader('Content-Digest must be a dictionary such as sha-256=:base64:.');
   }
   if (dictionary.size === 0) throw invalidHeader('Content-Digest names no digest.');
   const expected = new Map<string, Buffer>();
@@ -66,7 +70,8 @@ export function parseContentDigest(value: string): Map<string, Buffer> {
   }
   if (expected.size === 0) {
     throw new ApiError(400, 'unsupported_digest_algorithm',
-      'Content-Digest names no supported algorithm; use sha-256 or sha-512.', [{ field: 'Content-Digest', message: 'no sha-256 or sha-512 member' }]);
+      'Content-Digest names no supported algorithm; use sha-256 or sha-512.',
+      [{ field: FIELD, message: 'no sha-256 or sha-512 member' }]);
   }
   return expected;
 }
@@ -80,8 +85,9 @@ export function digestOf(algorithm: string, data: Buffer | string): Buffer {
 export function contentDigestValue(algorithms: string[], data: Buffer | string): string {
   const dictionary: Dictionary = new Map();
   for (const algorithm of algorithms) {
-    const digest = digestOf(algorithm, data);
-    dictionary.set(algorithm, [digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.length) as ArrayBuffer, new Map()]);
+    // structured-headers 2 takes byte sequences as ArrayBuffer; a Buffer may share a larger one.
+    const digest = new Uint8Array(digestOf(algorithm, data));
+    dictionary.set(algorithm, [digest.buffer, new Map()]);
   }
   return serializeDictionary(dictionary);
 }
@@ -90,7 +96,8 @@ export function contentDigestValue(algorithms: string[], data: Buffer | string):
 export function digestsMatch(expected: Map<string, Buffer>, actual: Map<string, Buffer>): boolean {
   for (const [algorithm, bytes] of expected) {
     const computed = actual.get(algorithm);
-    if (!computed || computed.length !== bytes.length || !timingSafeEqual(computed, bytes)) return false;
+    const same = computed?.length === bytes.length && timingSafeEqual(computed, bytes);
+    if (!same) return false;
   }
   return true;
 }
@@ -98,7 +105,7 @@ export function digestsMatch(expected: Map<string, Buffer>, actual: Map<string, 
 /** Checks a Content-Digest field value against a complete body (the pure form of the hook). */
 export function verifyContentDigest(value: string, body: Buffer | string): boolean {
   const expected = parseContentDigest(value);
-  const actual = new Map([...expected.keys()].map((algorithm) => [algorithm, digestOf(algorithm, body)]));
+  const actual = new Map([...expected.keys()].map((name) => [name, digestOf(name, body)]));
   return digestsMatch(expected, actual);
 }
 
@@ -133,10 +140,13 @@ export function preferredAlgorithm(value: string | undefined): string | null {
  * added `data` listener does not start the flow: the reader that comes next resumes it.
  */
 function tap(request: FastifyRequest, algorithms: string[]): DigestTap {
-  const state: DigestTap = { hashes: new Map(algorithms.map((a) => [a, createHash(DIGEST_ALGORITHMS[a])])), done: false };
+  const hashes = new Map(algorithms.map((a) => [a, createHash(DIGEST_ALGORITHMS[a])]));
+  const state: DigestTap = { hashes, done: false };
   const raw = request.raw;
   raw.pause();
-  raw.on('data', (chunk: Buffer) => { for (const hash of state.hashes.values()) hash.update(chunk); });
+  raw.on('data', (chunk: Buffer) => {
+    for (const hash of state.hashes.values()) hash.update(chunk);
+  });
   raw.once('end', () => { state.done = true; });
   return state;
 }
@@ -158,8 +168,9 @@ async function check(request: FastifyRequest) {
   const expected = parseContentDigest(headerValue(request, 'content-digest') ?? '');
   const actual = new Map([...state.hashes].map(([algorithm, hash]) => [algorithm, hash.digest()]));
   if (!digestsMatch(expected, actual)) {
-    throw new ApiError(400, 'content_digest_mismatch', 'The body does not match its Content-Digest; nothing was done.',
-      [{ field: 'Content-Digest', message: 'does not match the body received' }]);
+    throw new ApiError(400, 'content_digest_mismatch',
+      'The body does not match its Content-Digest; nothing was done.',
+      [{ field: FIELD, message: 'does not match the body received' }]);
   }
 }
 
@@ -175,7 +186,9 @@ function addResponseDigests(request: FastifyRequest, reply: FastifyReply, payloa
   if (!content && !representation) return;
   const bytes = payloadBytes(payload);
   if (bytes === null) return;
-  if (content) reply.header('content-digest', contentDigestValue([content], request.method === 'HEAD' ? '' : bytes));
+  // A HEAD answer has no content; its representation is the GET body Fastify serialised.
+  const sent = request.method === 'HEAD' ? '' : bytes;
+  if (content) reply.header('content-digest', contentDigestValue([content], sent));
   if (representation) reply.header('repr-digest', contentDigestValue([representation], bytes));
 }
 
@@ -187,8 +200,9 @@ export function registerContentDigest(app: FastifyInstance) {
   app.decorateRequest('contentDigestTap', null);
   app.addHook('preParsing', async (request, _reply, payload) => {
     const value = headerValue(request, 'content-digest');
+    if (value === undefined) return payload;
     // A malformed header is refused here, before any of the body is read.
-    if (value !== undefined) request.contentDigestTap = tap(request, [...parseContentDigest(value).keys()]);
+    request.contentDigestTap = tap(request, [...parseContentDigest(value).keys()]);
     return payload;
   });
   app.addHook('preValidation', check);
