@@ -16,7 +16,7 @@ test('an ed25519 PEM key is registered, listed and read back without a secret', 
   const res = await api.request('POST', '/signing-keys', { body: { keyId: 'ed-1', algorithm: 'ed25519', publicKey: pem('ed25519') } });
   assert.equal(res.status, 201, res.text);
   assert.equal(res.body.data.secret, null);
-  assert.match(res.body.data.publicKey, /BEGIN PUBLIC KEY/);
+  assert.match(res.body.data.publicKeyPem, /BEGIN PUBLIC KEY/);
   assert.equal(res.body.data.required, false);
   const list = await api.request('GET', '/signing-keys');
   assert.ok(list.body.data.some((k: any) => k.id === res.body.data.id));
@@ -36,7 +36,7 @@ test('an hmac-sha256 secret is generated and shown once', async () => {
   const res = await api.request('POST', '/signing-keys', { body: { keyId: 'hmac-1', algorithm: 'hmac-sha256' } });
   assert.equal(res.status, 201, res.text);
   assert.equal(Buffer.from(res.body.data.secret, 'base64').length, 32);
-  assert.equal(res.body.data.publicKey, null);
+  assert.equal(res.body.data.publicKeyPem, null);
   const list = await api.request('GET', '/signing-keys');
   assert.ok(!list.text.includes(res.body.data.secret));
   const one = await api.request('GET', `/signing-keys/${res.body.data.id}`);

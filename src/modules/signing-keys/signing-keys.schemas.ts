@@ -43,7 +43,7 @@ export const SigningKey = Type.Object({
   id: Type.String({ examples: ['sgk_01jd0000000000000000000000'] }),
   keyId: Type.String({ examples: ['backend-2026'] }),
   algorithm: Type.String({ examples: ['ed25519'] }),
-  publicKey: Type.Union([Type.String(), Type.Null()], { description: 'SPKI PEM; null for hmac-sha256.' }),
+  publicKeyPem: Type.Union([Type.String(), Type.Null()], { description: 'The public key as SPKI PEM (a JWK sent at creation is converted); null for hmac-sha256.' }),
   required: Type.Boolean(),
   createdAt: DateTime,
 }, { $id: 'SigningKey', description: 'A key that verifies RFC 9421 signatures of the organization\'s requests.' });

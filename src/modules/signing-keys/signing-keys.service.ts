@@ -20,7 +20,7 @@ const sealContext = (id: string) => `signing-key:${id}`;
 
 export function present(row: repo.SigningKeyRow): SigningKey {
   return {
-    id: row.id, keyId: row.key_id, algorithm: row.algorithm, publicKey: row.public_key_pem,
+    id: row.id, keyId: row.key_id, algorithm: row.algorithm, publicKeyPem: row.public_key_pem,
     required: row.required, createdAt: row.created_at.toISOString(),
   };
 }
