@@ -230,9 +230,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     onStoreError: (error) => app.log.warn({ err: error }, 'the failed-authentication counters are unavailable'),
   });
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
-  // After authentication: the keys that verify a signature are the caller's organization's.
-  registerSignatureVerification(app, signatureStore(ctx), () => ctx.clock.now());
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis });
+  // After authentication, whose organization owns the keys, and after the rate limit, so that a
+  // flood of signed requests is counted before each costs a key lookup and a verification.
+  registerSignatureVerification(app, signatureStore(ctx), () => ctx.clock.now());
   await registerMultipart(app);
   registerInputChecks(app);
   registerIdempotency(app, db);

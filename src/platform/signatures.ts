@@ -255,7 +255,13 @@ async function verifyOne(store: SignatureStore, organizationId: string, request:
  * take keys from, so they are not checked.
  */
 export function registerSignatureVerification(app: FastifyInstance, store: SignatureStore, now: () => Date) {
-  app.addHook('onRequest', async (request) => {
+  // preParsing: after authentication (onRequest) and the rate limit (preParsing, registered before),
+  // and before the body is read, which a refused request does not need.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    await verifyRequest(request);
+    return payload;
+  });
+  async function verifyRequest(request: FastifyRequest) {
     const principal = request.principal;
     if (!principal) return;
     const input = headerText(request.headers['signature-input']);
@@ -276,5 +282,5 @@ export function registerSignatureVerification(app: FastifyInstance, store: Signa
       if (error instanceof SignatureError) throw new ApiError(401, error.code, error.message);
       throw error;
     }
-  });
+  }
 }
