@@ -85,3 +85,13 @@ test('another organization cannot read or delete a key', async () => {
   assert.ok(!list.body.data.some((k: any) => k.id === mine.body.data.id));
   assert.equal((await api.request('GET', `/signing-keys/${mine.body.data.id}`)).status, 200);
 });
+
+test('creating and deleting a key record signing_key events that never carry the secret', async () => {
+  const created = await api.request('POST', '/signing-keys', { body: { keyId: 'evented', algorithm: 'hmac-sha256' } });
+  assert.equal((await api.request('DELETE', `/signing-keys/${created.body.data.id}`)).status, 200);
+  const events = await api.request('GET', `/events?resourceId=${created.body.data.id}`);
+  assert.equal(events.status, 200, events.text);
+  assert.deepEqual(events.body.data.map((e: any) => e.type).sort(), ['signing_key.created', 'signing_key.deleted']);
+  assert.ok(events.body.data.every((e: any) => e.data.keyId === 'evented'));
+  assert.ok(!events.text.includes(created.body.data.secret));
+});

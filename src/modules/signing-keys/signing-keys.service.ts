@@ -6,6 +6,7 @@ import type { Ctx } from '../../platform/context.ts';
 import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
+import { recordEvent } from '../events/events.service.ts';
 import type { SignatureAlgorithm, SignatureStore, VerificationKey } from '../../platform/signatures.ts';
 import * as repo from './signing-keys.repo.ts';
 import type { CreateSigningKeyBody, SigningKey } from './signing-keys.schemas.ts';
@@ -70,10 +71,14 @@ export async function createKey(ctx: Ctx, organizationId: string, body: CreateSi
     secret_sealed: secret === null ? null : ctx.vault.seal(secret, sealContext(id)),
     required: body.required ?? false, created_at: ctx.clock.now(),
   };
-  if (!(await repo.insertKey(ctx.db, row))) {
-    throw new ApiError(409, 'signing_key_id_taken', `A signing key with keyId ${body.keyId} already exists.`);
-  }
-  return { ...present({ ...row, deleted_at: null }), secret };
+  const key = present({ ...row, deleted_at: null });
+  await ctx.db.transaction(async (tx) => {
+    if (!(await repo.insertKey(tx, row))) {
+      throw new ApiError(409, 'signing_key_id_taken', `A signing key with keyId ${body.keyId} already exists.`);
+    }
+    await recordEvent(tx, { organizationId, type: 'signing_key.created', resourceId: id, data: key, at: row.created_at });
+  });
+  return { ...key, secret };
 }
 
 export async function listKeys(ctx: Ctx, organizationId: string, query: ListQuery) {
@@ -88,9 +93,13 @@ export async function getKey(ctx: Ctx, organizationId: string, id: string) {
 }
 
 export async function deleteKey(ctx: Ctx, organizationId: string, id: string) {
-  const row = await repo.markDeleted(ctx.db, organizationId, id, ctx.clock.now());
-  if (!row) throw notFound('Signing key');
-  return present(row);
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const row = await repo.markDeleted(tx, organizationId, id, now);
+    if (!row) throw notFound('Signing key');
+    await recordEvent(tx, { organizationId, type: 'signing_key.deleted', resourceId: id, data: present(row), at: now });
+    return present(row);
+  });
 }
 
 function verificationKey(ctx: Ctx, row: repo.SigningKeyRow): VerificationKey {
