@@ -17,6 +17,7 @@ import { chooseLogFormat, prettyStream, type LogFormat } from './platform/loggin
 import { registerMultipart } from './platform/multipart.ts';
 import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
+import { registerSignatureVerification } from './platform/signatures.ts';
 import { operationsRoutes } from './platform/operations.ts';
 import { connectRedis, registerRateLimit } from './platform/rate-limit.ts';
 import { createFailedAuthLimiter } from './platform/failed-auth.ts';
@@ -35,6 +36,9 @@ import { eventsRoutes } from './modules/events/events.routes.ts';
 import { eventDeliveriesRoutes } from './modules/webhooks/event-deliveries.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { Delivery as WebhookDelivery, Webhook } from './modules/webhooks/webhooks.schemas.ts';
+import { signingKeysRoutes } from './modules/signing-keys/signing-keys.routes.ts';
+import { signatureStore } from './modules/signing-keys/signing-keys.service.ts';
+import { SigningKey } from './modules/signing-keys/signing-keys.schemas.ts';
 import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
 import { bootstrap, resolveCredential } from './modules/organizations/organizations.service.ts';
 import { simulatorRoutes } from './simulator/simulator.routes.ts';
@@ -52,7 +56,7 @@ import { Event } from './modules/events/events.routes.ts';
 import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
 
 /** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
-const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization, Merchant, Authorization, Transaction, Webhook, WebhookDelivery];
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization, Merchant, Authorization, Transaction, Webhook, WebhookDelivery, SigningKey];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -228,6 +232,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   });
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis });
+  // After authentication, whose organization owns the keys, and after the rate limit, so that a
+  // flood of signed requests is counted before each costs a key lookup and a verification.
+  registerSignatureVerification(app, signatureStore(ctx), () => ctx.clock.now());
   await registerMultipart(app);
   registerContentDigest(app);
   registerInputChecks(app);
@@ -247,6 +254,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(eventsRoutes, { ctx });
   await app.register(eventDeliveriesRoutes, { ctx });
   await app.register(webhooksRoutes, { ctx });
+  await app.register(signingKeysRoutes, { ctx });
   await app.register(simulatorRoutes, { ctx });
   await app.register(networkRoutes, { ctx });
   await app.register(authorizationsRoutes, { ctx });

@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ErrorBody, ListMeta } from './envelope.ts';
 import { ERROR_CODES } from './errors.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
+import { SIGNATURE_CLOCK_SKEW_SECONDS } from './signatures.ts';
 import { webhooksSection } from '../modules/events/events.webhooks.ts';
 
 /** Statuses whose codes a route lists in `schema.errorCodes`. */
@@ -40,6 +41,7 @@ const TAGS: Array<[string, string]> = [
   ['Transactions', 'Cleared money movements: captures, refunds, force captures.'],
   ['Events', 'Everything that happened, in order; the source of webhook deliveries.'],
   ['Webhooks', 'Endpoints that receive events, with their delivery logs.'],
+  ['Signing keys', 'Keys that verify RFC 9421 signatures of the organization\'s requests.'],
   ['Simulator', 'The card network and issuer side of the sandbox.'],
   ['Operations', 'Health, readiness and this document.'],
 ];
@@ -113,6 +115,28 @@ const REPLAYED_HEADER = {
   schema: { type: 'string', enum: ['true'] },
 };
 
+/** The 401 codes of request signatures, which any authenticated request can meet. */
+const SIGNATURE_CODES = ['signature_invalid', 'signature_expired', 'signature_required', 'unknown_key'];
+
+const SIGNATURE_PARAMETERS = {
+  Signature: {
+    name: 'Signature', in: 'header', required: false,
+    description: 'RFC 9421 signatures (an sf-dictionary of byte sequences), one per label of Signature-Input. ' +
+      'Any authenticated request may be signed (reads too); every signature it carries must verify. ' +
+      'See docs/guides/request-signing.md.',
+    schema: { type: 'string' }, example: 'sig1=:d2pmTvmbncD3xQm8E9ZV2828BjQWGgiwAaw5bAkgibU=:',
+  },
+  SignatureInput: {
+    name: 'Signature-Input', in: 'header', required: false,
+    description: 'The covered components and parameters of each signature. Must cover "@method" and ' +
+      '"@target-uri" (or "@authority", "@path" and "@query"), and "content-digest" when there is a body; ' +
+      `created is required and within ${SIGNATURE_CLOCK_SKEW_SECONDS} s of the server clock; a nonce is ` +
+      'accepted once; keyid names a key of POST /signing-keys.',
+    schema: { type: 'string' },
+    example: 'sig1=("@method" "@target-uri" "content-digest");created=1767225600;keyid="backend-2026";nonce="8d1f0c"',
+  },
+};
+
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const ACTION_VERBS: Record<string, string> = {
   GET: 'get', POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete',
@@ -166,7 +190,9 @@ export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
       mutating && 'invalid_json', mutating && 'invalid_header', mutating && 'content_digest_mismatch',
       mutating && 'unsupported_digest_algorithm',
     ),
-    401: list(route.authenticated && 'unauthorized'),
+    401: list(
+      route.authenticated && 'unauthorized', ...SIGNATURE_CODES.map((code) => route.authenticated && code),
+    ),
     403: list(route.authenticated && 'forbidden'),
     404: list(route.hasPathParams && 'not_found'),
     409: list(idempotent && 'idempotency_key_in_use'),
@@ -245,9 +271,10 @@ function describeErrors(operation: OpenApiNode, codes: Record<string, string[]>)
   };
 }
 
-/** A mutation takes the Idempotency-Key header, and says when its answer is a replay. */
+/** A mutation takes the Idempotency-Key and signature headers, and says when its answer is a replay. */
 function documentIdempotency(operation: OpenApiNode) {
-  operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' }];
+  operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/IdempotencyKey' },
+    { $ref: '#/components/parameters/Signature' }, { $ref: '#/components/parameters/SignatureInput' }];
   for (const [status, response] of Object.entries<OpenApiNode>(operation.responses)) {
     if (/^2\d\d$/.test(status)) response.headers = { ...response.headers, 'Idempotent-Replayed': REPLAYED_HEADER };
   }
@@ -293,6 +320,7 @@ function finishDocument({ openapiObject }: { openapiObject: OpenApiNode }) {
   }
   openapiObject.components.parameters = {
     IdempotencyKey: IDEMPOTENCY_KEY, ContentDigest: CONTENT_DIGEST, WantContentDigest: WANT_CONTENT_DIGEST,
+    ...SIGNATURE_PARAMETERS,
   };
   const webhooks = webhooksSection();
   Object.assign(openapiObject.components.schemas, webhooks.schemas);

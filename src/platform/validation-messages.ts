@@ -30,6 +30,7 @@ export const PATTERN_MESSAGES: Record<string, string> = {
   '^(?=.*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]+$':
     'must be printable text with at least one visible character (no control or text-direction characters)',
   '^(\\*|[a-z-]+:(read|write|\\*))$': 'must be * or a scope such as cards:read, cards:write or cards:*',
+  '^[\\x21-\\x7e]+$': 'must be printable ASCII without spaces, such as backend-2026',
   '^[\\x20-\\x7e]+$': 'must be printable ASCII characters (space to ~)',
 };
 export const UNKNOWN_PATTERN = 'is not in the expected format';

@@ -61,6 +61,11 @@ const FIXTURES: Record<string, () => Promise<void>> = {
     assert.equal(txn.status, 201, txn.text);
     ids.transactions = txn.body.data.id;
   },
+  async 'signing-keys'() {
+    const key = await api.request('POST', '/signing-keys', { body: { keyId: 'routes-test', algorithm: 'hmac-sha256' } });
+    assert.equal(key.status, 201, key.text);
+    ids['signing-keys'] = key.body.data.id;
+  },
   async webhooks() {
     const hook = await api.request('POST', '/webhooks', { body: { url: 'http://127.0.0.1:9/hooks', events: ['*'] } });
     assert.equal(hook.status, 201, hook.text);

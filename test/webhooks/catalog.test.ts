@@ -83,6 +83,7 @@ test('every catalog sample validates against its resource schema', async () => {
   const { Program, SpendControls } = await import('../../src/modules/card-programs/card-programs.schemas.ts');
   const { Card, DeliveryAddress } = await import('../../src/modules/cards/cards.schemas.ts');
   const { ApiKey } = await import('../../src/modules/organizations/organizations.schemas.ts');
+  const { SigningKey } = await import('../../src/modules/signing-keys/signing-keys.schemas.ts');
   const { Tokenization } = await import('../../src/modules/tokenizations/tokenizations.schemas.ts');
   const { Transaction } = await import('../../src/modules/transactions/transactions.schemas.ts');
   for (const format of ['date-time', 'date', 'email', 'uri', 'binary']) {
@@ -95,7 +96,7 @@ test('every catalog sample validates against its resource schema', async () => {
     if (type === 'card_holder.document_added' || type === 'card.pin_updated' || type === 'webhook.test') return null;
     const resource = type.split('.')[0];
     return ({ account: Account, card: Card, card_holder: CardHolder, card_program: Program, budget: Budget, authorization: Authorization,
-      transaction: Transaction, tokenization: Tokenization, api_key: ApiKey } as Record<string, any>)[resource];
+      transaction: Transaction, tokenization: Tokenization, api_key: ApiKey, signing_key: SigningKey } as Record<string, any>)[resource];
   };
   const problems: string[] = [];
   for (const [type, entry] of Object.entries(EVENT_CATALOG)) {

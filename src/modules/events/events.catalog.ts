@@ -43,6 +43,8 @@ export const EVENT_CATALOG = {
   'tokenization.updated': { resource: 'tokenization', description: 'A wallet token changed status, following its card (suspended, resumed or terminated).', sample: { ...tokenization, status: 'suspended' } },
   'api_key.created': { resource: 'api_key', description: 'An API key was created.', sample: samples.apiKey },
   'api_key.revoked': { resource: 'api_key', description: 'An API key was revoked.', sample: { ...samples.apiKey, revokedAt: '2026-01-01T00:00:00.000Z' } },
+  'signing_key.created': { resource: 'signing_key', description: 'A request-signing key was registered (never carries an hmac-sha256 secret).', sample: samples.signingKey },
+  'signing_key.deleted': { resource: 'signing_key', description: 'A request-signing key was deleted; its signatures no longer verify.', sample: samples.signingKey },
   'budget.created': { resource: 'budget', description: 'A budget was created over a funding account.', sample: budget },
   'budget.updated': { resource: 'budget', description: 'A budget was renamed or its limit changed.', sample: budget },
   'budget.closed': { resource: 'budget', description: 'A budget was closed; its cards can no longer spend.', sample: { ...budget, status: 'closed', closedAt: '2026-01-31T12:00:00.000Z' } },

@@ -67,6 +67,12 @@ export const apiKey: Static<typeof ApiKey> = {
   id: 'key_01jd0000000000000000000000', name: 'server', prefix: 'sk_sbx_AbCd', lastFour: 'wxyz', scopes: [], createdAt: at, revokedAt: null,
 };
 
+export const signingKey = {
+  id: 'sgk_01jd0000000000000000000000', keyId: 'backend-2026', algorithm: 'ed25519',
+  publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=\n-----END PUBLIC KEY-----\n',
+  required: false, createdAt: at,
+};
+
 export const budget: Budget = {
   id: 'bud_01jd0000000000000000000000', accountId: account.id, name: 'Marketing team', currency: 'USD',
   limit: { amount: 500000, interval: 'monthly' }, status: 'active', spent: 12500, remaining: 487500,

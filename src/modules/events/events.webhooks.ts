@@ -12,6 +12,7 @@ import { Program } from '../card-programs/card-programs.schemas.ts';
 import { PinStatus } from '../cards/card-pins.schemas.ts';
 import { Card } from '../cards/cards.schemas.ts';
 import { ApiKey } from '../organizations/organizations.schemas.ts';
+import { SigningKey } from '../signing-keys/signing-keys.schemas.ts';
 import { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 import { Transaction } from '../transactions/transactions.schemas.ts';
 import { EVENT_CATALOG, type EventType } from './events.catalog.ts';
@@ -64,6 +65,8 @@ export const EVENT_DATA = {
   'tokenization.updated': tokenization,
   'api_key.created': apiKey,
   'api_key.revoked': apiKey,
+  'signing_key.created': Type.Ref(SigningKey),
+  'signing_key.deleted': Type.Ref(SigningKey),
   'budget.created': budget,
   'budget.updated': budget,
   'budget.closed': budget,
