@@ -28,6 +28,7 @@ import { cardHoldersRoutes } from './modules/card-holders/card-holders.routes.ts
 import { cardProgramsRoutes } from './modules/card-programs/card-programs.routes.ts';
 import { cardsRoutes } from './modules/cards/cards.routes.ts';
 import { cardPinsRoutes } from './modules/cards/card-pins.routes.ts';
+import { cardRevealRoutes } from './modules/cards/card-reveal.routes.ts';
 import { tokenizationsRoutes } from './modules/tokenizations/tokenizations.routes.ts';
 import { Tokenization } from './modules/tokenizations/tokenizations.schemas.ts';
 import { eventsRoutes } from './modules/events/events.routes.ts';
@@ -240,6 +241,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(cardProgramsRoutes, { ctx });
   await app.register(cardsRoutes, { ctx });
   await app.register(cardPinsRoutes, { ctx });
+  await app.register(cardRevealRoutes, { ctx });
   await app.register(tokenizationsRoutes, { ctx });
   await app.register(budgetsRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });

@@ -12,7 +12,7 @@ import { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency.ts';
 import { webhooksSection } from '../modules/events/events.webhooks.ts';
 
 /** Statuses whose codes a route lists in `schema.errorCodes`. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 503;
 export type RouteErrorCodes = Partial<Record<ErrorStatus, readonly string[]>>;
 
 declare module 'fastify' {
