@@ -301,4 +301,16 @@ describe('card.revealed and the CVV', () => {
     assert.equal(everything.includes(first.pan), false, 'the PAN is stored only sealed');
     assert.equal(new RegExp(`"cvv":|"${first.cvv}"`).test(everything), false, 'no CVV column or value');
   });
+
+  test('the debug log holds neither the token, nor the PAN, nor the CVV', async () => {
+    const card = await h.issueCard();
+    const page = await newSession(card.id, { allowedOrigin: ORIGIN });
+    assert.equal((await openPage(page.token)).status, 200);
+    const json = await newSession(card.id);
+    const { pan, cvv } = (await openData(json.token)).body.data;
+    const log = h.log();
+    assert.match(log, /\/card-reveal\/\[redacted\]/, 'the reveal requests are logged, token hidden');
+    for (const secret of [page.token, json.token, pan, groupPan(pan)]) assert.equal(log.includes(secret), false, 'a secret in the log');
+    assert.equal(new RegExp(`"cvv"|"${cvv}"`).test(log), false, 'no CVV in the log');
+  });
 });

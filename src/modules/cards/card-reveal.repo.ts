@@ -39,6 +39,8 @@ export async function claimSession(db: Queryable, tokenHash: string, at: Date) {
 
 /** A session by its token hash, live or not (to tell a used token from an expired or unknown one). */
 export async function findSession(db: Queryable, tokenHash: string) {
-  const [row] = await db.query<RevealSessionRow>('SELECT * FROM card_reveal_sessions WHERE token_hash = $1', [tokenHash]);
+  const [row] = await db.query<RevealSessionRow>(
+    'SELECT * FROM card_reveal_sessions WHERE token_hash = $1', [tokenHash],
+  );
   return row;
 }

@@ -33,7 +33,8 @@ export async function cardRevealRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx
       response: responses(201, envelope(RevealSession), 'Reveal session created'),
     },
   }, async (req, reply) => {
-    const session = await service.createRevealSession(ctx, principalOf(req), req.params.id, req.body, `${req.protocol}://${req.host}`);
+    const baseUrl = `${req.protocol}://${req.host}`;
+    const session = await service.createRevealSession(ctx, principalOf(req), req.params.id, req.body, baseUrl);
     return send(reply, 201, 'Reveal session created successfully.', session);
   });
 
@@ -41,9 +42,13 @@ export async function cardRevealRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx
 }
 
 const html = Type.String({ description: 'An HTML page.' });
-const pageError = (description: string) => ({ description, content: { 'text/html': { schema: html }, 'application/json': { schema: Type.Ref(ErrorBody) } } });
+const pageError = (description: string) => ({
+  description, content: { 'text/html': { schema: html }, 'application/json': { schema: Type.Ref(ErrorBody) } },
+});
 const errorRef = Type.Ref(ErrorBody);
-const revealErrors = { 404: ['not_found'], 409: ['card_not_usable'], 410: ['reveal_token_used', 'reveal_token_expired'] } as const;
+const revealErrors = {
+  404: ['not_found'], 409: ['card_not_usable'], 410: ['reveal_token_used', 'reveal_token_expired'],
+} as const;
 
 /** CORS for the session's own origin only: any other origin gets no CORS header at all. */
 function allowOrigin(req: FastifyRequest, reply: FastifyReply, allowedOrigin: string | null | undefined) {
@@ -64,7 +69,8 @@ async function revealPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   app.setErrorHandler(async (error, req: FastifyRequest<{ Params: { token?: string } }>, reply) => {
     const apiError = toApiError(error);
     if (req.routeOptions.url?.endsWith('/data') || apiError.statusCode >= 500) throw error;
-    const session = req.params?.token ? await service.peekSession(ctx, req.params.token).catch(() => undefined) : undefined;
+    const token = req.params?.token;
+    const session = token ? await service.peekSession(ctx, token).catch(() => undefined) : undefined;
     return sendRevealPage(reply, apiError.statusCode, session?.allowed_origin ?? null,
       (nonce) => revealMessagePage(nonce, 'These card details cannot be shown', apiError.message));
   });
@@ -96,7 +102,10 @@ async function revealPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
       description: 'The same as the hosted page, as JSON, for a page on allowedOrigin that draws its own ' +
         'form (Access-Control-Allow-Origin names allowedOrigin only). The token works once.',
       errorCodes: revealErrors, security: [], params: RevealTokenParams,
-      response: { 200: { ...envelope(RevealedCard), description: 'The card details' }, 404: errorRef, 409: errorRef, 410: errorRef, 422: errorRef, 429: errorRef },
+      response: {
+        200: { ...envelope(RevealedCard), description: 'The card details' },
+        404: errorRef, 409: errorRef, 410: errorRef, 422: errorRef, 429: errorRef,
+      },
     },
   }, async (req, reply) => {
     const origin = (await service.peekSession(ctx, req.params.token))?.allowed_origin;
@@ -114,14 +123,18 @@ async function revealPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
       description: 'Answers a browser\'s preflight: CORS headers only when Origin is the session\'s ' +
         'allowedOrigin. Does not use the token.',
       errorCodes: { 404: ['not_found'] }, security: [], params: RevealTokenParams,
-      response: { 200: { description: 'Empty', content: { 'text/plain': { schema: Type.String({ maxLength: 0 }) } } }, 404: errorRef, 422: errorRef, 429: errorRef },
+      response: {
+        200: { description: 'Empty', content: { 'text/plain': { schema: Type.String({ maxLength: 0 }) } } },
+        404: errorRef, 422: errorRef, 429: errorRef,
+      },
     },
   }, async (req, reply) => {
     const session = await service.peekSession(ctx, req.params.token);
     if (!session) throw new ApiError(404, 'not_found', 'This reveal link is unknown.');
     allowOrigin(req, reply, session.allowed_origin);
     if (reply.hasHeader('access-control-allow-origin')) {
-      reply.header('access-control-allow-methods', 'GET').header('access-control-max-age', String(PREFLIGHT_MAX_AGE_SECONDS));
+      reply.header('access-control-allow-methods', 'GET')
+        .header('access-control-max-age', String(PREFLIGHT_MAX_AGE_SECONDS));
       const asked = req.headers['access-control-request-headers'];
       if (asked) reply.header('access-control-allow-headers', 'accept');
     }

@@ -37,7 +37,8 @@ export interface RevealRequest {
 
 function requireRevealable(status: CardStatus) {
   if (!REVEALABLE.has(status)) {
-    throw conflict('card_not_usable', `The card is ${status}: its details can be revealed only when it is ${[...REVEALABLE].join(', ')}.`);
+    const allowed = [...REVEALABLE].join(', ');
+    throw conflict('card_not_usable', `The card is ${status}: its details can be revealed only when it is ${allowed}.`);
   }
 }
 
@@ -83,8 +84,12 @@ export function createRevealSession(ctx: Ctx, principal: Principal, cardId: stri
 /** Why a token did not claim: used and expired are 410, unknown is 404. */
 function refusal(session: repo.RevealSessionRow | undefined, now: Date): ApiError {
   if (!session) return new ApiError(404, 'not_found', 'This reveal link is unknown.');
-  if (session.used_at) return new ApiError(410, 'reveal_token_used', 'This reveal link was already used: ask for a new one.');
-  if (session.expires_at <= now) return new ApiError(410, 'reveal_token_expired', 'This reveal link has expired: ask for a new one.');
+  if (session.used_at) {
+    return new ApiError(410, 'reveal_token_used', 'This reveal link was already used: ask for a new one.');
+  }
+  if (session.expires_at <= now) {
+    return new ApiError(410, 'reveal_token_expired', 'This reveal link has expired: ask for a new one.');
+  }
   return new ApiError(404, 'not_found', 'This reveal link is unknown.');
 }
 
@@ -116,7 +121,8 @@ export function reveal(ctx: Ctx, token: string, request: RevealRequest):
         ip: request.ip, userAgent: request.userAgent,
       },
     });
-    const revealed = { cardId: card.id, pan, cvv: deriveCvv(ctx.vault, pan, expiry), expiryMonth: expiry.month, expiryYear: expiry.year };
+    const cvv = deriveCvv(ctx.vault, pan, expiry);
+    const revealed = { cardId: card.id, pan, cvv, expiryMonth: expiry.month, expiryYear: expiry.year };
     return { card: revealed, session };
   });
 }
