@@ -19,3 +19,8 @@ CREATE TABLE card_reveal_sessions (
   CONSTRAINT card_reveal_sessions_token_hash_key UNIQUE (token_hash)
 );
 CREATE INDEX card_reveal_sessions_card ON card_reveal_sessions (organization_id, card_id, id);
+
+-- Envelope encryption of card numbers: each PAN is sealed by its own data key, stored here
+-- wrapped by the master key named in pan_key_id. Rows sealed before have NULL here and stay
+-- readable (their PAN was sealed by the master key directly) until a rotation re-seals them.
+ALTER TABLE cards ADD COLUMN pan_data_key text;

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from './config.ts';
 import { registerAuth } from './platform/auth.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import type { Ctx } from './platform/context.ts';
-import { createVault, loadMasterKey } from './platform/crypto.ts';
+import { createVault, loadMasterKey, parseMasterKeys } from './platform/crypto.ts';
 import { openDb } from './platform/db.ts';
 import { registerErrorHandling, ApiError } from './platform/errors.ts';
 import { registerIdempotency } from './platform/idempotency.ts';
@@ -202,7 +202,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     { masterKey: config.masterKey, dataDir: config.dataDir, persistent: config.databaseUrl !== 'memory://' },
     (message) => app.log.warn(message),
   );
-  const ctx: Ctx = { db, vault: createVault(masterKey), clock: options.clock ?? systemClock, config };
+  const ctx: Ctx = { db, vault: createVault(masterKey, parseMasterKeys(config.previousMasterKeys)), clock: options.clock ?? systemClock, config };
   app.decorate('ctx', ctx);
 
   // Fastify parses text/plain by default; this API takes JSON (and multipart where a route says so).

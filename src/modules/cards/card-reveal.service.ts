@@ -111,7 +111,7 @@ export function reveal(ctx: Ctx, token: string, request: RevealRequest):
     if (!session) throw refusal(await repo.findSession(tx, tokenHash), now);
     const card = await viewCard(tx, session.organization_id, session.card_id);
     requireRevealable(card.status);
-    const pan = ctx.vault.open(card.pan_ciphertext);
+    const pan = ctx.vault.openRecord({ ciphertext: card.pan_ciphertext, wrappedKey: card.pan_data_key, keyId: card.pan_key_id });
     const expiry = { month: card.expiry_month, year: card.expiry_year };
     await recordEvent(tx, {
       organizationId: session.organization_id, type: 'card.revealed', resourceId: card.id, at: now,
