@@ -64,11 +64,12 @@ async function revealPageRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['Hosted pages'];
 
-  // The page answers errors as a page (framed like the page would be); the JSON route keeps the
-  // API's envelope (rethrown to the app's handler), as does any 5xx.
+  // The page answers errors as a page (framed like the page would be); the JSON route, a JSON
+  // client (Accept: application/json) and any 5xx get the API's envelope from the app's handler.
   app.setErrorHandler(async (error, req: FastifyRequest<{ Params: { token?: string } }>, reply) => {
     const apiError = toApiError(error);
-    if (req.routeOptions.url?.endsWith('/data') || apiError.statusCode >= 500) throw error;
+    const wantsJson = /application\/json/i.test(req.headers.accept ?? '');
+    if (wantsJson || req.routeOptions.url?.endsWith('/data') || apiError.statusCode >= 500) throw error;
     const token = req.params?.token;
     const session = token ? await service.peekSession(ctx, token).catch(() => undefined) : undefined;
     return sendRevealPage(reply, apiError.statusCode, session?.allowed_origin ?? null,
