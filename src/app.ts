@@ -6,7 +6,7 @@ import { loadConfig, type Config } from './config.ts';
 import { registerAuth } from './platform/auth.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import type { Ctx } from './platform/context.ts';
-import { createVault, loadMasterKey } from './platform/crypto.ts';
+import { createVault, loadMasterKey, parseMasterKeys } from './platform/crypto.ts';
 import { openDb } from './platform/db.ts';
 import { registerErrorHandling, ApiError } from './platform/errors.ts';
 import { registerIdempotency } from './platform/idempotency.ts';
@@ -30,6 +30,7 @@ import { cardHoldersRoutes } from './modules/card-holders/card-holders.routes.ts
 import { cardProgramsRoutes } from './modules/card-programs/card-programs.routes.ts';
 import { cardsRoutes } from './modules/cards/cards.routes.ts';
 import { cardPinsRoutes } from './modules/cards/card-pins.routes.ts';
+import { cardRevealRoutes } from './modules/cards/card-reveal.routes.ts';
 import { tokenizationsRoutes } from './modules/tokenizations/tokenizations.routes.ts';
 import { Tokenization } from './modules/tokenizations/tokenizations.schemas.ts';
 import { eventsRoutes } from './modules/events/events.routes.ts';
@@ -206,7 +207,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     { masterKey: config.masterKey, dataDir: config.dataDir, persistent: config.databaseUrl !== 'memory://' },
     (message) => app.log.warn(message),
   );
-  const ctx: Ctx = { db, vault: createVault(masterKey), clock: options.clock ?? systemClock, config };
+  const ctx: Ctx = { db, vault: createVault(masterKey, parseMasterKeys(config.previousMasterKeys)), clock: options.clock ?? systemClock, config };
   app.decorate('ctx', ctx);
 
   // Fastify parses text/plain by default; this API takes JSON (and multipart where a route says so).
@@ -249,6 +250,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(cardProgramsRoutes, { ctx });
   await app.register(cardsRoutes, { ctx });
   await app.register(cardPinsRoutes, { ctx });
+  await app.register(cardRevealRoutes, { ctx });
   await app.register(tokenizationsRoutes, { ctx });
   await app.register(budgetsRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });

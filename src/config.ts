@@ -13,6 +13,8 @@ export interface Config {
   sandboxOpeningBalance: number;
   /** base64 of 32 bytes; undefined means "generate one into the data dir". */
   masterKey: string | undefined;
+  /** Earlier master keys, base64, comma-separated, oldest first (PAYGEN_PREVIOUS_MASTER_KEYS). */
+  previousMasterKeys: string | undefined;
   workers: boolean;
   webhookAllowPrivate: boolean;
   redisUrl: string | undefined;
@@ -69,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     // The opening deposit is an amount like any other: bounded by MAX_AMOUNT.
     sandboxOpeningBalance: integer('PAYGEN_SANDBOX_OPENING_BALANCE', env.PAYGEN_SANDBOX_OPENING_BALANCE, DEFAULT_OPENING_BALANCE, 0, MAX_AMOUNT),
     masterKey: env.PAYGEN_MASTER_KEY || undefined,
+    previousMasterKeys: env.PAYGEN_PREVIOUS_MASTER_KEYS || undefined,
     workers: boolean('PAYGEN_WORKERS', env.PAYGEN_WORKERS, true),
     webhookAllowPrivate: boolean('PAYGEN_WEBHOOK_ALLOW_PRIVATE', env.PAYGEN_WEBHOOK_ALLOW_PRIVATE, true),
     redisUrl: env.REDIS_URL || undefined,

@@ -8,7 +8,7 @@ const RANDOM_CHARS = 16; // 80 bits of randomness
 
 export type IdPrefix =
   | 'org' | 'usr' | 'key' | 'tok' | 'sgk' | 'acc' | 'ch' | 'doc' | 'prg' | 'card' | 'bud'
-  | 'auth' | 'txn' | 'dsp' | 'evt' | 'whk' | 'dlv' | 'la' | 'tr' | 'csc' | 'pinses' | 'wtok';
+  | 'auth' | 'txn' | 'dsp' | 'evt' | 'whk' | 'dlv' | 'la' | 'tr' | 'csc' | 'pinses' | 'wtok' | 'revses';
 
 let lastTime = 0;
 let lastRandom: number[] = [];

@@ -13,7 +13,7 @@ import { SIGNATURE_CLOCK_SKEW_SECONDS } from './signatures.ts';
 import { webhooksSection } from '../modules/events/events.webhooks.ts';
 
 /** Statuses whose codes a route lists in `schema.errorCodes`. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 503;
 export type RouteErrorCodes = Partial<Record<ErrorStatus, readonly string[]>>;
 
 declare module 'fastify' {

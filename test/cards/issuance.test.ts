@@ -41,7 +41,7 @@ describe('issuance', () => {
     assert.equal((await balanceOf(api, account.id)).available, 10_000_000 - 2_500);
 
     const [row] = await api.app.ctx.db.query<any>('SELECT * FROM cards WHERE id = $1', [card.id]);
-    const pan = api.app.ctx.vault.open(row.pan_ciphertext);
+    const pan = api.app.ctx.vault.openRecord({ ciphertext: row.pan_ciphertext, wrappedKey: row.pan_data_key, keyId: row.pan_key_id });
     assert.ok(isLuhnValid(pan), pan);
     assert.equal(pan.length, 16);
     assert.ok(pan.startsWith('45320100'));

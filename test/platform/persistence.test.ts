@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { send } from '../support/api.ts';
 import * as ledger from '../../src/modules/ledger/ledger.service.ts';
+import type { CardRow } from '../../src/modules/cards/cards.repo.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'paygen-persist-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -27,8 +28,9 @@ test('a restart on the same data dir keeps accounts, keys, cards and the master 
   const program = await send(first.baseUrl, 'POST', '/card-programs', { body: { name: 'Name only', brand: 'Visa', bin: '45990000', currency: 'USD', allowNameOnlyIssuance: true } }, key);
   const card = await send(first.baseUrl, 'POST', '/cards', { body: { debitAccountId: account.body.data.id, firstName: 'A', lastName: 'B', type: 'virtual', currency: 'USD', typeId: program.body.data.id, amount: 100 } }, key);
   assert.equal(card.status, 201, card.text);
-  const [sealed] = await first.app.ctx.db.query<{ pan_ciphertext: string }>('SELECT pan_ciphertext FROM cards WHERE id = $1', [card.body.data.id]);
-  const pan = first.app.ctx.vault.open(sealed.pan_ciphertext);
+  const [row] = await first.app.ctx.db.query<CardRow>('SELECT * FROM cards WHERE id = $1', [card.body.data.id]);
+  const sealed = ({ ciphertext: row.pan_ciphertext, wrappedKey: row.pan_data_key, keyId: row.pan_key_id });
+  const pan = first.app.ctx.vault.openRecord(sealed);
   await first.app.close();
   assert.ok(existsSync(join(dataDir, 'master.key')));
 
@@ -37,7 +39,7 @@ test('a restart on the same data dir keeps accounts, keys, cards and the master 
     const again = await send(second.baseUrl, 'GET', `/accounts/${account.body.data.id}`, {}, key);
     assert.equal(again.status, 200, again.text);
     assert.equal(again.body.data.balance.available, 10_000_000 - 100);
-    assert.equal(second.app.ctx.vault.open(sealed.pan_ciphertext), pan, 'the same master key opens the PAN');
+    assert.equal(second.app.ctx.vault.openRecord(sealed), pan, 'the same master key opens the PAN');
     const migrations = await second.app.ctx.db.query<{ version: string }>('SELECT version FROM schema_migrations');
     assert.equal(new Set(migrations.map((m) => m.version)).size, migrations.length);
     const organizations = await second.app.ctx.db.query('SELECT id FROM organizations');

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { onPostgres, startHarness, type Harness } from '../support/api.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import type { CardRow } from '../../src/modules/cards/cards.repo.ts';
 
 let api: Harness;
 let captured = '';
@@ -40,8 +41,8 @@ before(async () => {
   const program = await createProgram(api);
   const card = await issueNameOnlyCard(api, account, program, 100, { cardPin: PIN });
   assert.equal(card.status, 201, card.text);
-  const [row] = await api.app.ctx.db.query<{ pan_ciphertext: string }>('SELECT pan_ciphertext FROM cards WHERE id = $1', [card.body.data.id]);
-  secrets.pan = api.app.ctx.vault.open(row.pan_ciphertext);
+  const [row] = await api.app.ctx.db.query<CardRow>('SELECT * FROM cards WHERE id = $1', [card.body.data.id]);
+  secrets.pan = api.app.ctx.vault.openRecord({ ciphertext: row.pan_ciphertext, wrappedKey: row.pan_data_key, keyId: row.pan_key_id });
   assert.match(secrets.pan, /^\d{15,19}$/);
   await api.request('GET', `/cards/${card.body.data.id}`);
 

@@ -48,6 +48,7 @@ export const PUBLIC_ROUTES: RegExp[] = [
   /^POST \/auth\/signup$/,
   /^POST \/auth\/login$/,
   /^GET \/card-reveal\/:[A-Za-z]+(\/data)?$/,
+  /^OPTIONS \/card-reveal\/:[A-Za-z]+\/data$/,
   /^(GET|POST) \/card-pin\/:[A-Za-z]+$/,
   /^GET \/dashboard(\/.*)?$/,
 ];

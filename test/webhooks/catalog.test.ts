@@ -86,6 +86,7 @@ test('every catalog sample validates against its resource schema', async () => {
   const { SigningKey } = await import('../../src/modules/signing-keys/signing-keys.schemas.ts');
   const { Tokenization } = await import('../../src/modules/tokenizations/tokenizations.schemas.ts');
   const { Transaction } = await import('../../src/modules/transactions/transactions.schemas.ts');
+  const { CardRevealed } = await import('../../src/modules/cards/card-reveal.schemas.ts');
   for (const format of ['date-time', 'date', 'email', 'uri', 'binary']) {
     if (!FormatRegistry.Has(format)) FormatRegistry.Set(format, (value) => format !== 'date-time' || !Number.isNaN(Date.parse(value)));
   }
@@ -93,6 +94,7 @@ test('every catalog sample validates against its resource schema', async () => {
   const schemaOf = (type: string) => {
     if (type === 'account.deposit_received') return Deposit;
     if (type === 'transfer.created') return BookTransfer;
+    if (type === 'card.revealed') return CardRevealed;
     if (type === 'card_holder.document_added' || type === 'card.pin_updated' || type === 'webhook.test') return null;
     const resource = type.split('.')[0];
     return ({ account: Account, card: Card, card_holder: CardHolder, card_program: Program, budget: Budget, authorization: Authorization,

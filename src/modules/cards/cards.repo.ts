@@ -16,6 +16,8 @@ export interface CardRow {
   status: CardStatus;
   pan_ciphertext: string;
   pan_key_id: string;
+  /** The PAN's data key wrapped by the master key pan_key_id; null for rows sealed before 014. */
+  pan_data_key: string | null;
   pan_hash: string;
   bin: string;
   last_four: string;

@@ -145,7 +145,7 @@ export async function openCard(ctx: Ctx, tx: Queryable, fields: CardFields, prog
   }, program, now, secrets.pin, secrets.dateOfBirth);
 }
 
-type NewCard = Omit<repo.CardRow, 'pan_ciphertext' | 'pan_key_id' | 'pan_hash' | 'bin' | 'last_four' | 'expiry_month' | 'expiry_year'>;
+type NewCard = Omit<repo.CardRow, 'pan_ciphertext' | 'pan_data_key' | 'pan_key_id' | 'pan_hash' | 'bin' | 'last_four' | 'expiry_month' | 'expiry_year'>;
 
 /** Draws PANs until one is free in the program; seals it; sets the PIN if one was given. */
 async function insertWithFreshPan(ctx: Ctx, tx: Queryable, card: NewCard, program: programs.ProgramRow, now: Date, pin: string | undefined, dateOfBirth: string | null) {
@@ -157,8 +157,9 @@ async function insertWithFreshPan(ctx: Ctx, tx: Queryable, card: NewCard, progra
       const reason = weakPinReason(pin, { dateOfBirth, lastFour });
       if (reason) throw unprocessable('weak_pin', `The PIN is too easy to guess (${reason}).`, 'cardPin');
     }
+    const sealed = ctx.vault.sealRecord(pan);
     const row: repo.CardRow = {
-      ...card, pan_ciphertext: ctx.vault.seal(pan), pan_key_id: ctx.vault.keyId, pan_hash: ctx.vault.hash('pan-lookup', pan),
+      ...card, pan_ciphertext: sealed.ciphertext, pan_data_key: sealed.wrappedKey, pan_key_id: sealed.keyId, pan_hash: ctx.vault.hash('pan-lookup', pan),
       bin: program.bin, last_four: lastFour, expiry_month: expiry.month, expiry_year: expiry.year,
       pin_hash: pin ? hashPin(ctx.vault, card.id, pin) : null,
     };

@@ -63,6 +63,11 @@ export const card: Card = {
 
 export const pinStatus = { cardId: card.id, isPinSet: true, updatedAt: at, source: 'api' };
 
+export const cardRevealed = {
+  cardId: card.id, sessionId: 'revses_01jd0000000000000000000000', revealedAt: at, via: 'page',
+  requestedBy: { type: 'api_key', id: 'key_01jd0000000000000000000000' }, ip: '203.0.113.7', userAgent: 'Mozilla/5.0',
+};
+
 export const apiKey: Static<typeof ApiKey> = {
   id: 'key_01jd0000000000000000000000', name: 'server', prefix: 'sk_sbx_AbCd', lastFour: 'wxyz', scopes: [], createdAt: at, revokedAt: null,
 };
