@@ -20,10 +20,14 @@ export const sealContext = (organizationId: string, key: string) => `idempotency
 /** A stored key as a retry found it, with the context its sealed values are bound to. */
 export interface Found { row: StoredKey; organizationId: string; key: string; context: string }
 
-/** Opens a value this key sealed; null if it cannot be (another vault key, or tampered with). */
+/**
+ * Opens a value this key sealed; null if it cannot be (a master key no longer in the keyring, or
+ * tampered with). After a rotation the previous keys stay in the keyring, so answers stored
+ * before it still replay.
+ */
 function openSealed(request: FastifyRequest, found: Found, sealed: string): string | null {
   const vault = request.server.ctx.vault;
-  if (found.row.vault_key_id !== vault.keyId) return null;
+  if (!found.row.vault_key_id || !vault.keyIds.includes(found.row.vault_key_id)) return null;
   try {
     return vault.open(sealed, found.context);
   } catch (error) {
