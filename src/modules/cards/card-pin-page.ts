@@ -15,7 +15,13 @@ h1{font-size:1.3rem}label{display:block;margin:1rem 0 .3rem}
 input{font-size:1.4rem;letter-spacing:.4rem;width:6rem;padding:.3rem}
 button{margin-top:1.2rem;font-size:1rem;padding:.5rem 1.2rem}.error{color:#a40000}`;
 
-function page(nonce: string, title: string, body: string): string {
+/**
+ * The skeleton of a hosted page (PIN, reveal): the style and an optional script run only under the
+ * page's CSP nonce.
+ */
+export interface HostedPage { nonce: string; style: string; title: string; body: string; script?: string }
+
+export function hostedPage({ nonce, style, title, body, script }: HostedPage): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -23,14 +29,18 @@ function page(nonce: string, title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${escapeHtml(title)}</title>
-<style nonce="${nonce}">${STYLE}</style>
+<style nonce="${nonce}">${style}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
 ${body}
-</body>
+${script ? `<script nonce="${nonce}">${script}</script>\n` : ''}</body>
 </html>
 `;
+}
+
+function page(nonce: string, title: string, body: string): string {
+  return hostedPage({ nonce, style: STYLE, title, body });
 }
 
 /** The form; it posts to its own URL (no action attribute), so the token is never written out. */

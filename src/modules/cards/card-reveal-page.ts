@@ -4,7 +4,7 @@
 // sniffed, and never leaks its URL (which holds the token) as a referrer.
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { escapeHtml } from './card-pin-page.ts';
+import { escapeHtml, hostedPage } from './card-pin-page.ts';
 import type { RevealedCard } from './card-reveal.schemas.ts';
 
 /** Random bytes of the per-response CSP nonce. */
@@ -26,21 +26,7 @@ const SCRIPT = `for (const b of document.querySelectorAll('button[data-copy]')) 
 }`;
 
 function page(nonce: string, title: string, body: string, script: boolean): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-${body}
-${script ? `<script nonce="${nonce}">${SCRIPT}</script>\n` : ''}</body>
-</html>
-`;
+  return hostedPage({ nonce, style: STYLE, title, body, script: script ? SCRIPT : undefined });
 }
 
 export function groupPan(pan: string): string {
