@@ -1,5 +1,7 @@
-// `npm run test:pg`: the same suites as `npm test`, plus the concurrency suites of test/postgres/,
-// on a fresh database of the local PostgreSQL, dropped afterwards (on failure and Ctrl-C too).
+// `npm run test:pg`: the suites of `npm test` whose outcome depends on the database engine, plus
+// the concurrency suites of test/postgres/, on a fresh database of the local PostgreSQL, dropped
+// afterwards (on failure and Ctrl-C too). Suites listed in NOT_ON_POSTGRES are left out: they run
+// on the embedded database whatever the runner says, or check nothing the engine decides.
 // Exits with the test runner's exit code.
 //
 //   npm run test:pg                                   every suite
@@ -10,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import pg from 'pg';
 import { openDb } from '../../src/platform/db.ts';
 import { migrate } from '../../src/platform/migrations.ts';
@@ -21,6 +23,19 @@ const TEST_ROOT = 'test';
 const TEST_FILE = /\.test\.ts$/;
 const POSTGRES_ONLY_FILE = /\.pg-test\.ts$/;
 const TEST_CONCURRENCY = 2;
+/**
+ * `npm test` suites that would only repeat themselves here (CI time is the price). Each says why;
+ * anything that reads or writes application data through SQL stays in.
+ */
+const NOT_ON_POSTGRES = new Map<string, string>([
+  ['test/card-reveal/rotation.test.ts', 'restarts apps on an embedded data directory, always PGlite'],
+  ['test/platform/persistence.test.ts', 'checks the embedded data directory, always PGlite'],
+  ['test/platform/server.test.ts', 'starts `npm start` on the embedded database, always PGlite'],
+  ['test/platform/openapi.test.ts', 'lints the OpenAPI document; no engine involved'],
+  ['test/docs/guides.test.ts', 'parses the guides; no engine involved'],
+  ['test/docs/guides-run.test.ts', 'the guides run flows the HTTP suites already cover on PostgreSQL'],
+  ['test/fuzz/openapi-fuzz.test.ts', 'test/postgres/openapi-fuzz.pg-test.ts is its longer PostgreSQL run'],
+]);
 /** A hung suite must not eat CI's whole budget: the run is stopped (and fails) after this. */
 const RUN_TIMEOUT_MS = 20 * 60 * 1000;
 /** How long the test runner gets to finish after SIGTERM before it is killed. */
@@ -33,7 +48,8 @@ function findTestFiles(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) files.push(...findTestFiles(path));
-    else if (TEST_FILE.test(entry.name) || POSTGRES_ONLY_FILE.test(entry.name)) files.push(path);
+    else if (POSTGRES_ONLY_FILE.test(entry.name)) files.push(path);
+    else if (TEST_FILE.test(entry.name) && !NOT_ON_POSTGRES.has(path.split(sep).join('/'))) files.push(path);
   }
   return files.sort();
 }
@@ -113,6 +129,9 @@ function exitCodeOf(signal: NodeJS.Signals): number {
 async function main(): Promise<number> {
   const requested = process.argv.slice(2);
   const files = requested.length ? requested : findTestFiles(TEST_ROOT);
+  if (!requested.length) {
+    for (const [file, why] of NOT_ON_POSTGRES) console.log(`run-on-postgres: not here: ${file} (${why})`);
+  }
   if (!files.length) {
     console.error(`run-on-postgres: no test files under ${TEST_ROOT}/`);
     return 1;
