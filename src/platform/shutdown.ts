@@ -1,0 +1,42 @@
+// Graceful shutdown. On SIGTERM or SIGINT a process stops accepting connections, answers a request
+// that still arrives on an open keep-alive connection with 503 service_unavailable (so a load
+// balancer retries it elsewhere), lets in-flight requests finish, lets the background jobs finish
+// the batch in hand (a webhook delivery in flight is sent and recorded), closes the database and
+// exits 0. If that takes longer than PAYGEN_SHUTDOWN_TIMEOUT_MS it exits 1: whatever was cut short
+// is covered by the idempotency and delivery leases, as after a crash.
+import type { FastifyInstance } from 'fastify';
+import { serviceUnavailable } from './errors.ts';
+
+/** Refuses requests once the app is closing, in the envelope; registered first among onRequest hooks. */
+export function registerShutdownGate(app: FastifyInstance) {
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw serviceUnavailable('The server is shutting down; retry (another instance answers).');
+  });
+}
+
+/** Installs the signal handlers of a process entry (server.ts, worker.ts). */
+export function closeOnSignals(app: FastifyInstance, options: { timeoutMs: number; name: string }) {
+  let started = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    app.log.info({ signal, timeoutMs: options.timeoutMs }, `${options.name} shutting down: finishing in-flight work`);
+    setTimeout(() => {
+      app.log.error({ timeoutMs: options.timeoutMs }, `${options.name} did not finish in-flight work in time; exiting`);
+      process.exit(1);
+    }, options.timeoutMs).unref();
+    app.close().then(() => {
+      app.log.info(`${options.name} stopped`);
+      process.exit(0);
+    }, (error: unknown) => {
+      app.log.error({ err: error }, `${options.name} failed to shut down cleanly`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
