@@ -16,6 +16,11 @@ export function registerShutdownGate(app: FastifyInstance) {
     reply.header('connection', 'close');
     throw serviceUnavailable('The server is shutting down; retry (another instance answers).');
   });
+  // An answer sent while closing ends its keep-alive connection: the server closes once the
+  // last one is answered, instead of waiting for clients to hang up.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 }
 
 /** Installs the signal handlers of a process entry (server.ts, worker.ts). */
