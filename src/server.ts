@@ -30,7 +30,7 @@ async function main() {
       if (created) process.stdout.write(`\nSandbox API key (shown once): ${apiKey}\n\n`);
     },
   });
-  closeOnSignals(app, { timeoutMs: config.shutdownTimeoutMs, name: 'server' });
+  closeOnSignals(app, { timeoutMs: config.shutdownTimeoutMs });
   await app.listen({ port: config.port, host: config.host });
   printWhereToStart(baseUrl(app.server.address() as AddressInfo));
 }

@@ -23,22 +23,26 @@ export function registerShutdownGate(app: FastifyInstance) {
   });
 }
 
-/** Installs the signal handlers of a process entry (server.ts, worker.ts). */
-export function closeOnSignals(app: FastifyInstance, options: { timeoutMs: number; name: string }) {
+/**
+ * Installs the signal handlers of a process entry (server.ts, worker.ts). `name` starts the log
+ * messages ("worker shutting down"); the server's say just "shutting down".
+ */
+export function closeOnSignals(app: FastifyInstance, options: { timeoutMs: number; name?: string }) {
+  const who = options.name ? `${options.name} ` : '';
   let started = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (started) return;
     started = true;
-    app.log.info({ signal, timeoutMs: options.timeoutMs }, `${options.name} shutting down: finishing in-flight work`);
+    app.log.info({ signal, timeoutMs: options.timeoutMs }, `${who}shutting down`);
     setTimeout(() => {
-      app.log.error({ timeoutMs: options.timeoutMs }, `${options.name} did not finish in-flight work in time; exiting`);
+      app.log.error({ timeoutMs: options.timeoutMs }, `${who}did not finish in-flight work in time; exiting`);
       process.exit(1);
     }, options.timeoutMs).unref();
     app.close().then(() => {
-      app.log.info(`${options.name} stopped`);
+      app.log.info(`${who}stopped`);
       process.exit(0);
     }, (error: unknown) => {
-      app.log.error({ err: error }, `${options.name} failed to shut down cleanly`);
+      app.log.error({ err: error }, `${who}failed to shut down cleanly`);
       process.exit(1);
     });
   };

@@ -78,7 +78,7 @@ describe('graceful shutdown on SIGTERM', { skip: POSTGRES_ONLY }, () => {
     assert.equal(res.status, 201, res.text);
     assert.equal(res.body.data.approved, true, res.text);
     assert.deepEqual(await exitOf(server), { code: 0, signal: null }, server.output.join('\n'));
-    assert.ok(server.output.some((line) => line.includes('server stopped')), server.output.join('\n'));
+    assert.ok(server.output.some((line) => line.includes('"msg":"stopped"')), server.output.join('\n'));
 
     const db = await openDb({ databaseUrl: database.url, dataDir: '', poolSize: 1 });
     try {
