@@ -15,6 +15,7 @@ import { addBoundedDateFormats } from './platform/validation-messages.ts';
 import { migrate } from './platform/migrations.ts';
 import { chooseLogFormat, prettyStream, type LogFormat } from './platform/logging.ts';
 import { registerMultipart } from './platform/multipart.ts';
+import { registerShutdownGate } from './platform/shutdown.ts';
 import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { registerSignatureVerification } from './platform/signatures.ts';
@@ -179,6 +180,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     connectionTimeout: timeouts.idleSocketMs,
     http: { requestTimeout: timeouts.requestMs, headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
     frameworkErrors,
+    // A request arriving while the app closes is answered in the envelope (platform/shutdown.ts).
+    return503OnClosing: false,
     clientErrorHandler,
     genReqId: () => `req_${randomToken(12)}`,
     requestIdHeader: false,
@@ -189,6 +192,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   });
   const db = await openDb({
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
     onIdleError: (error) => app.log.warn({ err: error }, 'an idle database connection failed'),
   });
   let runner: JobRunner | undefined;
@@ -226,13 +230,15 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   });
 
   registerErrorHandling(app, indexRoutes(app, { maxParamLength: MAX_PATH_PARAMETER_LENGTH }));
+  registerShutdownGate(app);
   const redis = connectRedis(app, config.redisUrl);
   const failedAuth = createFailedAuthLimiter({
     perIp: config.failedAuthPerIpPerMinute, perAccount: config.failedLoginsPerAccountPerMinute, redis,
+    redisKeyPrefix: config.redisKeyPrefix,
     onStoreError: (error) => app.log.warn({ err: error }, 'the failed-authentication counters are unavailable'),
   });
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
-  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis });
+  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis, redisKeyPrefix: config.redisKeyPrefix });
   // After authentication, whose organization owns the keys, and after the rate limit, so that a
   // flood of signed requests is counted before each costs a key lookup and a verification.
   registerSignatureVerification(app, signatureStore(ctx), () => ctx.clock.now());

@@ -29,6 +29,15 @@ export interface Config {
   failedLoginsPerAccountPerMinute: number;
   /** Size of the PostgreSQL connection pool. */
   databasePoolSize: number;
+  /**
+   * Longest wait for a PostgreSQL connection (a new one, or a free one of the pool): past it the
+   * request answers 503 service_unavailable instead of hanging while the database is unreachable.
+   */
+  databaseConnectTimeoutMs: number;
+  /** SIGTERM/SIGINT: time to finish in-flight requests and webhook deliveries before exiting 1. */
+  shutdownTimeoutMs: number;
+  /** Prefix of every Redis key Paygen writes (several deployments on one Redis, or tests). */
+  redisKeyPrefix: string;
 }
 
 export const DEFAULT_OPENING_BALANCE = 10_000_000;
@@ -38,6 +47,9 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
 export const DEFAULT_FAILED_AUTH_PER_IP_PER_MINUTE = 300;
 export const DEFAULT_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE = 10;
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
+export const DEFAULT_DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+/** Above the webhook delivery timeout (10 s), so that a delivery in flight can finish. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined || raw === '') return fallback;
@@ -83,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     failedLoginsPerAccountPerMinute: integer('PAYGEN_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE',
       env.PAYGEN_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE, DEFAULT_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE, 1),
     databasePoolSize: integer('PAYGEN_DATABASE_POOL_SIZE', env.PAYGEN_DATABASE_POOL_SIZE, DEFAULT_DATABASE_POOL_SIZE, 1),
+    databaseConnectTimeoutMs: integer('PAYGEN_DATABASE_CONNECT_TIMEOUT_MS',
+      env.PAYGEN_DATABASE_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_CONNECT_TIMEOUT_MS, 100, 600_000),
+    shutdownTimeoutMs: integer('PAYGEN_SHUTDOWN_TIMEOUT_MS', env.PAYGEN_SHUTDOWN_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 600_000),
+    redisKeyPrefix: env.PAYGEN_REDIS_KEY_PREFIX ?? '',
   };
   return { ...config, ...overrides };
 }

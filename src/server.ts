@@ -2,8 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { closeOnSignals } from './platform/shutdown.ts';
 
-const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Where the API reference and the OpenAPI document are served (platform/openapi.ts, operations.ts). */
 const DOCS_PATH = '/docs';
 const OPENAPI_PATH = '/openapi.json';
@@ -30,13 +30,7 @@ async function main() {
       if (created) process.stdout.write(`\nSandbox API key (shown once): ${apiKey}\n\n`);
     },
   });
-  const shutdown = (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
-    app.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  closeOnSignals(app, { timeoutMs: config.shutdownTimeoutMs });
   await app.listen({ port: config.port, host: config.host });
   printWhereToStart(baseUrl(app.server.address() as AddressInfo));
 }

@@ -2,8 +2,7 @@
 // delivery, sweepers), without listening for HTTP. Run several against one PostgreSQL to scale out.
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
-
-const SHUTDOWN_TIMEOUT_MS = 10_000;
+import { closeOnSignals } from './platform/shutdown.ts';
 
 async function main() {
   if (!/^postgres(ql)?:\/\//.test(loadConfig().databaseUrl ?? '')) {
@@ -13,13 +12,7 @@ async function main() {
   }
   const app = await buildApp({ config: { workers: true } });
   app.log.info('worker started: background jobs running, no HTTP listener');
-  const shutdown = (signal: string) => {
-    app.log.info({ signal }, 'worker shutting down');
-    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
-    app.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  closeOnSignals(app, { timeoutMs: app.ctx.config.shutdownTimeoutMs, name: 'worker' });
 }
 
 main().catch((error) => {

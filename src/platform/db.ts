@@ -58,6 +58,42 @@ export function isRetryable(error: unknown): boolean {
   return e.code === '23505' && !!e.constraint && RETRYABLE_CONSTRAINTS.has(e.constraint);
 }
 
+/**
+ * The database could not be reached, or the connection broke mid-request (a stopped server, a cut
+ * network, a full pool past its wait): not a bug and not bad input. errors.ts answers it with 503
+ * service_unavailable. A transaction whose connection broke rolled back, unless COMMIT itself was
+ * lost in flight: an Idempotency-Key makes the retry safe either way.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the database is unreachable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** Node socket errors, and SQLSTATEs of a server going away or refusing connections. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '53300',
+]);
+/** node-postgres and pg-pool errors that carry no code. */
+const CONNECTION_ERROR_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Connection ended)/i;
+
+export function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  // SQLSTATE class 08: connection exceptions.
+  if (typeof e.code === 'string' && (CONNECTION_ERROR_CODES.has(e.code) || /^08/.test(e.code))) return true;
+  return typeof e.message === 'string' && CONNECTION_ERROR_MESSAGES.test(e.message);
+}
+
+/** A connection failure becomes DatabaseUnavailableError; any other error is passed on as it is. */
+function classify(error: unknown): unknown {
+  return isConnectionFailure(error) && !(error instanceof DatabaseUnavailableError) ? new DatabaseUnavailableError(error) : error;
+}
+
 /** Integers in the ledger are bounded by MAX_SAFE_INTEGER, so numbers are exact. */
 function parseInteger(value: string): number {
   const n = Number(value);
@@ -109,12 +145,21 @@ class PostgresDb implements Db {
   constructor(private readonly pool: pg.Pool) {}
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(sql, params)).rows as T[];
+    try {
+      return (await this.pool.query(sql, params)).rows as T[];
+    } catch (error) {
+      throw classify(error);
+    }
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return withRetries(async () => {
-      const client = await this.pool.connect();
+      const client = await this.pool.connect().catch((error) => { throw classify(error); });
+      // A checked-out client whose connection dies emits 'error'; unheard, it would crash the
+      // process. The query in flight fails with the same error, which is what this reports.
+      let broken: Error | undefined;
+      const onError = (error: Error) => { broken ??= error; };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         if (options.lockTimeoutMs) {
@@ -126,10 +171,16 @@ class PostgresDb implements Db {
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        if (isConnectionFailure(error)) {
+          // The connection is gone: no ROLLBACK to send, and the client must leave the pool.
+          broken = error as Error;
+          throw classify(error);
+        }
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(broken);
       }
     });
   }
@@ -147,6 +198,8 @@ export interface DbOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize: number;
+  /** Longest wait for a connection before DatabaseUnavailableError (PostgreSQL). */
+  connectTimeoutMs?: number;
   /** An idle pooled connection died (server restart, failover): log it; the pool replaces it. */
   onIdleError?: (error: Error) => void;
 }
@@ -161,7 +214,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
       types: types as pg.CustomTypesConfig,
     });

@@ -2,6 +2,7 @@
 // into the API envelope; anything that is not an ApiError is a bug and answers 500.
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { plainDetails, type AjvError } from './validation-messages.ts';
+import { DatabaseUnavailableError } from './db.ts';
 
 export interface ErrorDetail {
   field?: string;
@@ -96,6 +97,7 @@ export const ERROR_CODES: Record<string, string> = {
   idempotency_key_in_use: 'A request with this Idempotency-Key is still running.',
   idempotent_response_unreadable: 'The request already ran and failed under this Idempotency-Key, but its stored answer no longer opens (the master key changed); send it with a new key.',
   invalid_amount: 'Amounts are positive integers of minor units, at most 10^12 (1000000000000) per request.',
+  service_unavailable: 'The server cannot serve requests right now: its database is unreachable, or it is shutting down. Retry after Retry-After seconds with the same Idempotency-Key.',
   retry_later: 'The card or its funding account stayed busy past two lock waits; nothing was changed. Retry after Retry-After seconds.',
   amount_limit_exceeded: 'The account would exceed the largest balance Paygen keeps (2^53 − 1 minor units); nothing was changed.',
   invalid_cursor: 'The pagination cursor is malformed or belongs to another query.',
@@ -198,8 +200,19 @@ const INPUT_DATA_EXCEPTIONS: Record<string, string> = {
 export const isInputDataException = (error: unknown) =>
   typeof (error as { code?: unknown })?.code === 'string' && Object.hasOwn(INPUT_DATA_EXCEPTIONS, (error as { code: string }).code);
 
+/** Seconds a client waits before retrying after a 503 service_unavailable. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(503, 'service_unavailable', message, [],
+    { 'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) });
+}
+
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof DatabaseUnavailableError) {
+    return serviceUnavailable('The database is unreachable; retry shortly with the same Idempotency-Key.');
+  }
   const e = error as FastifyError;
   if (e && Array.isArray(e.validation)) return validationError(e);
   // The database refused a counter past its bound: the transaction rolled back, nothing changed.
@@ -225,11 +238,21 @@ export function errorBody(error: ApiError, request: FastifyRequest) {
   };
 }
 
+/** What made a 503: the underlying error's message and code, else the answer's own message. */
+function causeOf(error: unknown): { message: string; code?: string } {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const { message, code } = (cause ?? {}) as { message?: unknown; code?: unknown };
+  return { message: String(message ?? cause), ...(typeof code === 'string' ? { code } : {}) };
+}
+
 /** `routes` tells a wrong method on a known path (405 with Allow) from an unknown path (404). */
 export function registerErrorHandling(app: FastifyInstance, routes?: { allowedMethods(url: string): string[] }) {
   app.setErrorHandler((error, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
+    // A 503 is an expected answer to a condition outside the request (a lost lock wait, an
+    // unreachable database, a shutdown): a warning naming the cause, not a bug.
+    if (apiError.statusCode === 503) request.log.warn({ code: apiError.code, cause: causeOf(error) }, `answered 503 ${apiError.code}`);
+    else if (apiError.statusCode >= 500) request.log.error({ err: error }, 'unhandled error');
     else if (isInputDataException(error)) request.log.warn({ err: error }, 'the database refused a value the input checks let through');
     for (const [name, value] of Object.entries(apiError.headers)) reply.header(name, value);
     return reply.code(apiError.statusCode).send(errorBody(apiError, request));

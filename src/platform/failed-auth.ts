@@ -56,10 +56,10 @@ class MemoryStore implements FailureStore {
 }
 
 class RedisStore implements FailureStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis, private readonly prefix = '') {}
 
   async read(key: string) {
-    const name = REDIS_NAMESPACE + key;
+    const name = this.prefix + REDIS_NAMESPACE + key;
     const replies = await this.redis.multi().get(name).pttl(name).exec();
     const [[, count], [, ttlMs]] = replies as [[Error | null, string | null], [Error | null, number]];
     if (count === null || ttlMs < 0) return null;
@@ -68,7 +68,7 @@ class RedisStore implements FailureStore {
 
   /** The window starts with the first failure: SET NX with the expiry, then INCR, atomically. */
   async add(key: string) {
-    const name = REDIS_NAMESPACE + key;
+    const name = this.prefix + REDIS_NAMESPACE + key;
     await this.redis.multi().set(name, '0', 'PX', FAILED_AUTH_WINDOW_MS, 'NX').incr(name).exec();
   }
 }
@@ -125,9 +125,9 @@ export class FailedAuthLimiter {
 }
 
 export function createFailedAuthLimiter(
-  options: FailedAuthLimits & { redis?: Redis; onStoreError: (error: unknown) => void },
+  options: FailedAuthLimits & { redis?: Redis; redisKeyPrefix?: string; onStoreError: (error: unknown) => void },
 ) {
-  const store = options.redis ? new RedisStore(options.redis) : new MemoryStore();
+  const store = options.redis ? new RedisStore(options.redis, options.redisKeyPrefix) : new MemoryStore();
   const limits = { perIp: options.perIp, perAccount: options.perAccount };
   return new FailedAuthLimiter(store, limits, options.onStoreError);
 }

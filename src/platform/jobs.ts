@@ -3,6 +3,7 @@
 // work with FOR UPDATE SKIP LOCKED, so several processes can run the same job side by side.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx } from './context.ts';
+import { isConnectionFailure } from './db.ts';
 
 export interface Job {
   name: string;
@@ -37,7 +38,8 @@ export function startJobs(ctx: Ctx, jobs: Job[], log: FastifyBaseLogger): JobRun
           if (i === MAX_BUSY_RUNS - 1) delay = 0;
         }
       } catch (error) {
-        log.error({ err: error, job: job.name }, 'background job failed; retrying');
+        if (isConnectionFailure(error)) log.warn({ err: error, job: job.name }, 'background job: the database is unreachable; retrying');
+        else log.error({ err: error, job: job.name }, 'background job failed; retrying');
         delay = ERROR_DELAY_MS;
       }
       if (!stopping) await sleep(delay);

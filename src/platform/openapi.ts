@@ -54,9 +54,10 @@ const DESCRIPTION = `Self-hostable card issuing. Every JSON response uses the en
 requestId}.
 
 Each operation lists, in its error responses, the codes it can answer. Every operation may also
-answer \`rate_limited\` (429) and \`internal_error\` (500); every authenticated one \`unauthorized\`
-(401) and \`forbidden\` (403); an unknown path \`route_not_found\` (404), and a known path with
-another method \`method_not_allowed\` (405).
+answer \`rate_limited\` (429), \`internal_error\` (500) and \`service_unavailable\` (503, with
+Retry-After: the database is unreachable or the server is shutting down); every authenticated
+one \`unauthorized\` (401) and \`forbidden\` (403); an unknown path \`route_not_found\` (404), and a
+known path with another method \`method_not_allowed\` (405).
 
 ## Error codes
 | code | meaning |

@@ -17,7 +17,7 @@ export function connectRedis(app: FastifyInstance, redisUrl: string | undefined)
   return redis;
 }
 
-export async function registerRateLimit(app: FastifyInstance, options: { perMinute: number; redis?: Redis }) {
+export async function registerRateLimit(app: FastifyInstance, options: { perMinute: number; redis?: Redis; redisKeyPrefix?: string }) {
   const { redis } = options;
   await app.register(rateLimit, {
     global: true,
@@ -26,7 +26,7 @@ export async function registerRateLimit(app: FastifyInstance, options: { perMinu
     max: options.perMinute,
     timeWindow: RATE_LIMIT_WINDOW_MS,
     redis,
-    nameSpace: 'paygen-rate-limit:',
+    nameSpace: `${options.redisKeyPrefix ?? ''}paygen-rate-limit:`,
     skipOnError: true,
     keyGenerator: (request: FastifyRequest) => request.principal?.credentialId ?? `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) => {

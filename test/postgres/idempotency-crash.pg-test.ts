@@ -3,15 +3,13 @@
 // same database, and every key is retried until it answers. Every key ends `completed`, every
 // deposit is applied exactly once, and the ledger balances.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import * as ledger from '../../src/modules/ledger/ledger.service.ts';
 import { openDb, type Db } from '../../src/platform/db.ts';
-import { send, testDatabaseUrl, TEST_MASTER_KEY, type Response } from '../support/api.ts';
+import { send, testDatabaseUrl, type Response } from '../support/api.ts';
+import { freePort, kill, startServer, type PaygenProcess } from './processes.ts';
 import { POSTGRES_ONLY } from './support.ts';
 
 const ACCOUNTS = 4;
@@ -19,50 +17,12 @@ const DEPOSITS = 160;
 const IN_FLIGHT = 12;
 /** Answers received before the kill: enough load that requests are in flight at every stage. */
 const ANSWERS_BEFORE_KILL = 40;
-const HEALTH_POLL_MS = 100;
-const MAX_HEALTH_POLLS = 600;
 /** A retry can meet a key whose first attempt is still finishing on the new server: bounded. */
 const MAX_RETRIES_PER_KEY = 20;
 const RETRY_PAUSE_MS = 50;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
-/** `node --import tsx src/server.ts` on the test database, answering once /health does. */
-async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: {
-      ...process.env, DATABASE_URL: testDatabaseUrl(), PORT: String(port), HOST: '127.0.0.1', PAYGEN_MASTER_KEY: TEST_MASTER_KEY,
-      PAYGEN_WORKERS: 'false', PAYGEN_SANDBOX_OPENING_BALANCE: '0', PAYGEN_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'error',
-      PAYGEN_SANDBOX_API_KEY: '',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let poll = 0; poll < MAX_HEALTH_POLLS; poll++) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    const up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-    if (up) return child;
-    await sleep(HEALTH_POLL_MS);
-  }
-  child.kill('SIGKILL');
-  throw new Error('the server never answered /health');
-}
-
-async function kill(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('a server killed with SIGKILL under keyed deposits', { skip: POSTGRES_ONLY }, () => {
-  const children: ChildProcess[] = [];
+  const children: PaygenProcess[] = [];
   let db: Db | undefined;
   after(async () => {
     for (const child of children) await kill(child);
@@ -72,7 +32,7 @@ describe('a server killed with SIGKILL under keyed deposits', { skip: POSTGRES_O
   test(`${DEPOSITS} keyed deposits, a kill mid-load, a restart and a retry of every key: each applied once`, async (t) => {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    children.push(await startServer(port));
+    children.push(await startServer(testDatabaseUrl(), { PAYGEN_DATABASE_POOL_SIZE: '10' }, port));
 
     const email = `crash-${randomBytes(6).toString('hex')}@example.com`;
     const signup = await send(baseUrl, 'POST', '/auth/signup', { body: { email, password: 'correct horse battery', organizationName: 'Crash test' }, key: null }, '');
@@ -117,7 +77,7 @@ describe('a server killed with SIGKILL under keyed deposits', { skip: POSTGRES_O
        WHERE organization_id = $1 AND state IN ('running', 'committed') RETURNING state`, [organizationId]);
     t.diagnostic(`keys left by the dead process: ${leased.filter((r) => r.state === 'running').length} running, ${leased.filter((r) => r.state === 'committed').length} committed`);
 
-    children.push(await startServer(port));
+    children.push(await startServer(testDatabaseUrl(), { PAYGEN_DATABASE_POOL_SIZE: '10' }, port));
     const statuses: Record<string, number> = {};
     for (const d of deposits) {
       let res = await deposit(d);

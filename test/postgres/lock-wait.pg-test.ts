@@ -4,6 +4,7 @@
 // twice, then answers 503 retry_later with Retry-After, and nothing changed. Released, the same
 // request goes through.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { LOCK_WAIT_ATTEMPTS, RETRY_AFTER_SECONDS } from '../../src/modules/authorizations/lock-wait.ts';
@@ -38,7 +39,9 @@ function assertRetryLater(res: Response) {
 
 describe('a lost lock wait on the authorization path', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
-  useConcurrencyHarness((started) => { api = started; });
+  const logLines: string[] = [];
+  const stream = new Writable({ write(chunk, _encoding, done) { logLines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+  useConcurrencyHarness((started) => { api = started; }, { logger: { stream } });
 
   async function card(amount: number) {
     const account = await accountHolding(api, amount);
@@ -53,6 +56,9 @@ describe('a lost lock wait on the authorization path', { skip: POSTGRES_ONLY }, 
     const events = (await api.request('GET', `/events?resourceId=${c.id}&limit=100`)).body.data.length;
     const busy = await whileLocked(ledgerAccountId, () => authorize(api, c.id, 400));
     assertRetryLater(busy);
+    // Logged as a warning naming the lost lock wait (SQLSTATE 55P03), not as an unhandled error.
+    const logged = logLines.map((line) => JSON.parse(line)).filter((l) => l.reqId === busy.body.requestId && l.level >= 40);
+    assert.deepEqual(logged.map((l) => [l.level, l.msg, l.cause?.code]), [[40, 'answered 503 retry_later', '55P03']]);
     assert.deepEqual((await api.request('GET', `/cards/${c.id}`)).body.data.balance, { available: 1_000, pending: 0 });
     assert.deepEqual(await listAll(api, `/authorizations?cardId=${c.id}`), [], 'no authorization row, pending or declined');
     assert.equal((await api.request('GET', `/events?resourceId=${c.id}&limit=100`)).body.data.length, events);

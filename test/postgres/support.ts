@@ -3,6 +3,7 @@
 // because PGlite has one connection and cannot race (DESIGN §3).
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import type { BuildOptions } from '../../src/app.ts';
 import { onPostgres, startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
 
@@ -17,17 +18,17 @@ export const POSTGRES_ONLY = onPostgres()
 export const CONCURRENT_POOL_SIZE = 20;
 
 /** A harness whose new accounts open empty, so that every cent in them is put there by the test. */
-export function startConcurrencyHarness(): Promise<Harness> {
-  return startHarness({ config: { sandboxOpeningBalance: 0, databasePoolSize: CONCURRENT_POOL_SIZE, rateLimitPerMinute: 1_000_000 } });
+export function startConcurrencyHarness(options: Pick<BuildOptions, 'logger'> = {}): Promise<Harness> {
+  return startHarness({ ...options, config: { sandboxOpeningBalance: 0, databasePoolSize: CONCURRENT_POOL_SIZE, rateLimitPerMinute: 1_000_000 } });
 }
 
 /**
  * Inside a describe: a concurrency harness started before the suite's tests, and after them the
  * ledger check and the close. `onStart` receives the harness.
  */
-export function useConcurrencyHarness(onStart: (api: Harness) => void) {
+export function useConcurrencyHarness(onStart: (api: Harness) => void, options: Pick<BuildOptions, 'logger'> = {}) {
   let api: Harness | undefined;
-  before(async () => { api = await startConcurrencyHarness(); onStart(api); });
+  before(async () => { api = await startConcurrencyHarness(options); onStart(api); });
   after(async () => {
     if (!api) return;
     try {

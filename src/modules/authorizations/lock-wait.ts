@@ -23,9 +23,11 @@ export function isLockTimeout(error: unknown): boolean {
   return !!error && typeof error === 'object' && (error as { code?: string }).code === LOCK_NOT_AVAILABLE;
 }
 
-function retryLater() {
-  return new ApiError(503, 'retry_later', 'The card or its funding account is busy; nothing was changed. Retry shortly.',
+/** `cause`: the lost lock wait, logged with the 503 (errors.ts). */
+function retryLater(cause: unknown) {
+  const error = new ApiError(503, 'retry_later', 'The card or its funding account is busy; nothing was changed. Retry shortly.',
     [], { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  return Object.assign(error, { cause });
 }
 
 /** One transaction of the authorization path, with the lock timeout and its one retry. */
@@ -35,7 +37,7 @@ export async function withLockWait<T>(ctx: Ctx, fn: (tx: Queryable) => Promise<T
       return await ctx.db.transaction(fn, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });
     } catch (error) {
       if (!isLockTimeout(error)) throw error;
-      if (attempt >= LOCK_WAIT_ATTEMPTS) throw retryLater();
+      if (attempt >= LOCK_WAIT_ATTEMPTS) throw retryLater(error);
     }
   }
 }
