@@ -45,7 +45,7 @@ export const CreateDisputeBody = Type.Object({
   explanation: text.explanation,
 }, {
   additionalProperties: false,
-  examples: [{ transactionId: 'txn_01jd0000000000000000000000', reason: 'canceled', amount: 990, explanation: 'I cancelled the ride before it started.' }],
+  examples: [{ transactionId: 'txn_01jd0000000000000000000000', reason: 'canceled', amount: 400, explanation: 'I cancelled the ride before it started.' }],
 });
 export type CreateDisputeBody = Static<typeof CreateDisputeBody>;
 
