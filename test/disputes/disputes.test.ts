@@ -30,8 +30,9 @@ async function captured(funds: number, amount: number) {
   return { card, account, txn };
 }
 
-const dispute = (body: Record<string, unknown>, key?: string) =>
-  api.request('POST', '/disputes', { body: { reason: 'canceled', explanation: 'I cancelled before it shipped.', ...body }, key });
+/** Ids are ordered by the app clock's time: each dispute is made a millisecond after the last. */
+const dispute = (body: Record<string, unknown>, key?: string) => (clock.advance(1),
+  api.request('POST', '/disputes', { body: { reason: 'canceled', explanation: 'I cancelled before it shipped.', ...body }, key }));
 const submit = (id: string, key?: string) => api.request('POST', `/disputes/${id}/submit`, { key });
 const resolve = (id: string, outcome: 'won' | 'lost', key?: string) =>
   api.request('POST', `/simulator/disputes/${id}/resolve`, { body: { outcome }, key });
@@ -195,9 +196,9 @@ describe('refusals', () => {
   test('the 120-day window runs from the capture, on the app clock', async () => {
     const { txn } = await captured(10_000, 800);
     const other = await captured(10_000, 800);
-    clock.advance(120 * DAY_MS);
+    // Each dispute() moves the clock 1 ms: the first is made exactly 120 days after both captures.
+    clock.advance(120 * DAY_MS - 1);
     await ok(await dispute({ transactionId: txn.id }), 201);
-    clock.advance(1);
     expectError(await dispute({ transactionId: other.txn.id }), 422, 'dispute_window_closed', 'transactionId');
   });
 });
