@@ -193,6 +193,22 @@ describe('refusals', () => {
     assert.deepEqual(await eventTypes(api, created.id), ['dispute.created']);
   });
 
+  test('limits: 5 disputes per transaction, 20 evidence files per dispute', async () => {
+    const { txn } = await captured(10_000, 500);
+    for (let i = 0; i < 5; i++) {
+      const lost = await ok(await dispute({ transactionId: txn.id }), 201);
+      await ok(await submit(lost.id));
+      await ok(await resolve(lost.id, 'lost'));
+    }
+    expectError(await dispute({ transactionId: txn.id }), 422, 'too_many_disputes', 'transactionId');
+    const other = await captured(10_000, 500);
+    const created = await ok(await dispute({ transactionId: other.txn.id }), 201);
+    const four = ['receipt', 'merchantCommunication', 'shippingDocumentation', 'additionalDocumentation'].map((field) => ({ field, bytes: PNG, type: 'image/png' }));
+    for (let i = 0; i < 5; i++) await ok(await api.request('POST', `/disputes/${created.id}/evidence`, { form: multipart({}, four) }));
+    expectError(await api.request('POST', `/disputes/${created.id}/evidence`, { form: multipart({}, [four[0]]) }), 422, 'too_many_evidence_files');
+    assert.equal((await ok(await api.request('GET', `/disputes/${created.id}`))).evidence.files.length, 20);
+  });
+
   test('the 120-day window runs from the capture, on the app clock', async () => {
     const { txn } = await captured(10_000, 800);
     const other = await captured(10_000, 800);
