@@ -88,7 +88,9 @@ export async function updateDispute(db: Queryable, organizationId: string, id: s
   await db.query(`UPDATE disputes SET ${sets.join(', ')} WHERE organization_id = $1 AND id = $2`, params);
 }
 
-export function listDisputes(db: Queryable, organizationId: string, query: ListQuery & { status?: string; reason?: string; transactionId?: string; cardId?: string }) {
+export type DisputeListFilters = { status?: string; reason?: string; transactionId?: string; cardId?: string };
+
+export function listDisputes(db: Queryable, organizationId: string, query: ListQuery & DisputeListFilters) {
   return paginate<DisputeRow>(db, {
     table: 'disputes', organizationId, query,
     filters: { status: query.status, reason: query.reason, transaction_id: query.transactionId, card_id: query.cardId },

@@ -71,7 +71,8 @@ export async function disputesRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
       consumes: ['application/json', 'multipart/form-data'],
       params: IdParams, body: EvidenceBody, response: responses(200, envelope(DisputeRef), 'The dispute with its evidence'),
     },
-  }, async (req, reply) => send(reply, 200, 'Evidence added successfully.', await service.addEvidence(ctx, org(req), req.params.id, req.body, req.uploads)));
+  }, async (req, reply) => send(reply, 200, 'Evidence added successfully.',
+    await service.addEvidence(ctx, org(req), req.params.id, req.body, req.uploads)));
 
   r.get('/disputes/:id/evidence/:fileId/content', {
     schema: {
@@ -81,7 +82,10 @@ export async function disputesRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }
       params: FileParams,
       response: {
         ...responses(200, Type.String({ format: 'binary' }), 'The file'),
-        200: Type.Unsafe<Buffer>({ description: 'The file', content: Object.fromEntries(FILE_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) }),
+        200: Type.Unsafe<Buffer>({
+          description: 'The file',
+          content: Object.fromEntries(FILE_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+        }),
       },
     },
   }, async (req, reply) => {

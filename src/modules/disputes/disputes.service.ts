@@ -68,7 +68,9 @@ async function load(db: Queryable, organizationId: string, id: string) {
   return present(row, await repo.listFiles(db, organizationId, [id]));
 }
 
-async function record(tx: Queryable, organizationId: string, type: EventType, dispute: Dispute, at: Date, previousAttributes?: Record<string, unknown>) {
+async function record(
+  tx: Queryable, organizationId: string, type: EventType, dispute: Dispute, at: Date, previousAttributes?: Record<string, unknown>,
+) {
   await recordEvent(tx, { organizationId, type, resourceId: dispute.id, data: dispute, previousAttributes, at });
 }
 
@@ -86,12 +88,18 @@ export function createDispute(ctx: Ctx, organizationId: string, body: CreateDisp
     // The lock orders this check against refunds and other disputes of the same transaction.
     const txn = await transactions.lockForDispute(tx, organizationId, body.transactionId);
     const now = ctx.clock.now();
-    if (txn.type === 'refund') throw unprocessable('transaction_not_disputable', 'A refund cannot be disputed; dispute the capture it refunds.', 'transactionId');
+    if (txn.type === 'refund') {
+      throw unprocessable('transaction_not_disputable', 'A refund cannot be disputed; dispute the capture it refunds.', 'transactionId');
+    }
     if (now.getTime() - txn.created_at.getTime() > DISPUTE_WINDOW_DAYS * DAY_MS) {
-      throw unprocessable('dispute_window_closed', `${txn.id} cleared on ${txn.created_at.toISOString()}, more than ${DISPUTE_WINDOW_DAYS} days ago.`, 'transactionId');
+      const cleared = txn.created_at.toISOString();
+      throw unprocessable('dispute_window_closed', `${txn.id} cleared on ${cleared}, more than ${DISPUTE_WINDOW_DAYS} days ago.`, 'transactionId');
     }
     const existing = await repo.disputesOfTransaction(tx, organizationId, txn.id);
-    if (existing.open > 0) throw new ApiError(409, 'dispute_already_open', `${txn.id} already has an open dispute.`, [{ field: 'transactionId', message: 'has an open dispute' }]);
+    if (existing.open > 0) {
+      throw new ApiError(409, 'dispute_already_open', `${txn.id} already has an open dispute.`,
+        [{ field: 'transactionId', message: 'has an open dispute' }]);
+    }
     if (existing.total >= MAX_DISPUTES_PER_TRANSACTION) {
       throw unprocessable('too_many_disputes', `${txn.id} was disputed ${existing.total} times already, the most allowed.`, 'transactionId');
     }
@@ -115,7 +123,7 @@ export function createDispute(ctx: Ctx, organizationId: string, body: CreateDisp
 
 export const getDispute = (ctx: Ctx, organizationId: string, id: string) => load(ctx.db, organizationId, id);
 
-export async function listDisputes(ctx: Ctx, organizationId: string, query: ListQuery & { status?: string; reason?: string; transactionId?: string; cardId?: string }) {
+export async function listDisputes(ctx: Ctx, organizationId: string, query: ListQuery & repo.DisputeListFilters) {
   const page = await repo.listDisputes(ctx.db, organizationId, query);
   const files = await repo.listFiles(ctx.db, organizationId, page.rows.map((r) => r.id));
   return { data: page.rows.map((row) => present(row, files)), meta: page.meta };
@@ -126,7 +134,8 @@ async function lockUnsubmitted(tx: Queryable, organizationId: string, id: string
   const row = await repo.lockDispute(tx, organizationId, id);
   if (!row) throw notFound('Dispute');
   if (row.status !== 'unsubmitted') {
-    throw new ApiError(409, 'dispute_already_submitted', `The dispute is ${row.status}: evidence changes and submission happen only while it is unsubmitted.`);
+    throw new ApiError(409, 'dispute_already_submitted',
+      `The dispute is ${row.status}: evidence changes and submission happen only while it is unsubmitted.`);
   }
   return row;
 }
@@ -148,7 +157,8 @@ async function storeFiles(tx: Queryable, organizationId: string, disputeId: stri
 export function addEvidence(ctx: Ctx, organizationId: string, id: string, body: EvidenceBody | undefined, uploads: Upload[]) {
   const fields = evidenceText(body ?? {});
   if (Object.keys(fields).length === 0 && uploads.length === 0) {
-    throw unprocessable('validation_failed', `Give at least one evidence field or file (${[...EVIDENCE_TEXT_FIELDS, ...EVIDENCE_FILE_KINDS].join(', ')}).`);
+    const names = [...EVIDENCE_TEXT_FIELDS, ...EVIDENCE_FILE_KINDS].join(', ');
+    throw unprocessable('validation_failed', `Give at least one evidence field or file (${names}).`);
   }
   const files = checkFiles(uploads, EVIDENCE_FILE_KINDS);
   return ctx.db.transaction(async (tx) => {
@@ -204,7 +214,9 @@ export async function resolveDispute(ctx: Ctx, organizationId: string, id: strin
     const txn = await transactions.lockForDispute(tx, organizationId, peek.transaction_id);
     const locked = await repo.lockDispute(tx, organizationId, id);
     if (!locked) throw notFound('Dispute');
-    if (locked.status !== 'submitted') throw new ApiError(409, 'dispute_not_submitted', `The dispute is ${locked.status}: only a submitted dispute is resolved.`);
+    if (locked.status !== 'submitted') {
+      throw new ApiError(409, 'dispute_not_submitted', `The dispute is ${locked.status}: only a submitted dispute is resolved.`);
+    }
     const now = ctx.clock.now();
     const base = { organizationId, debitAccountId: suspenseId, currency: locked.currency, referenceType: 'dispute', referenceId: id, at: now };
     const credit = body.outcome === 'won' ? Math.min(locked.amount, txn.amount - txn.refunded_amount - txn.dispute_credited_amount) : 0;
@@ -214,11 +226,14 @@ export async function resolveDispute(ctx: Ctx, organizationId: string, id: strin
       await afterHoldReleased(tx, organizationId, card.id, now);
     }
     if (locked.amount > credit) {
-      await ledger.transfer(tx, { ...base, creditAccountId: settlementId, amount: locked.amount - credit, code: body.outcome === 'won' ? 'dispute_refunded_meanwhile' : 'dispute_lost' });
+      const code = body.outcome === 'won' ? 'dispute_refunded_meanwhile' : 'dispute_lost';
+      await ledger.transfer(tx, { ...base, creditAccountId: settlementId, amount: locked.amount - credit, code });
     }
-    await repo.updateDispute(tx, organizationId, id, { status: body.outcome, credited_amount: credit, resolution_reason: body.reason ?? null, resolved_at: now }, now);
+    await repo.updateDispute(tx, organizationId, id,
+      { status: body.outcome, credited_amount: credit, resolution_reason: body.reason ?? null, resolved_at: now }, now);
     const after = await load(tx, organizationId, id);
-    await record(tx, organizationId, body.outcome === 'won' ? 'dispute.won' : 'dispute.lost', after, now, { status: locked.status, resolvedAt: null });
+    const type = body.outcome === 'won' ? 'dispute.won' : 'dispute.lost';
+    await record(tx, organizationId, type, after, now, { status: locked.status, resolvedAt: null });
     return after;
   });
 }
@@ -227,5 +242,6 @@ export async function resolveDispute(ctx: Ctx, organizationId: string, id: strin
 export async function getFileContent(ctx: Ctx, organizationId: string, disputeId: string, fileId: string) {
   const row = await repo.findFileContent(ctx.db, organizationId, disputeId, fileId);
   if (!row) throw notFound('Evidence file');
-  return { contentType: row.content_type, fileName: row.file_name, content: Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength) };
+  const content = Buffer.from(row.content.buffer, row.content.byteOffset, row.content.byteLength);
+  return { contentType: row.content_type, fileName: row.file_name, content };
 }
