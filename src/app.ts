@@ -47,6 +47,9 @@ import { simulatorRoutes } from './simulator/simulator.routes.ts';
 import { networkRoutes } from './simulator/network.routes.ts';
 import { authorizationsRoutes } from './modules/authorizations/authorizations.routes.ts';
 import { transactionsRoutes } from './modules/transactions/transactions.routes.ts';
+import { disputesRoutes } from './modules/disputes/disputes.routes.ts';
+import { Dispute, EvidenceFile as DisputeEvidenceFile } from './modules/disputes/disputes.schemas.ts';
+import { disputeSimulatorRoutes } from './simulator/disputes.routes.ts';
 import { Authorization, Merchant } from './modules/authorizations/authorizations.schemas.ts';
 import { Transaction } from './modules/transactions/transactions.schemas.ts';
 import { Account, Entry } from './modules/accounts/accounts.schemas.ts';
@@ -58,7 +61,7 @@ import { Event } from './modules/events/events.routes.ts';
 import { ApiKey, Organization, User } from './modules/organizations/organizations.schemas.ts';
 
 /** Named shapes, shared by routes and listed under components.schemas of the OpenAPI document. */
-const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization, Merchant, Authorization, Transaction, Webhook, WebhookDelivery, SigningKey];
+const SHARED_SCHEMAS = [Organization, User, ApiKey, Account, Entry, SpendControls, Program, DeliveryAddress, Card, Event, Document, CardHolder, Budget, Tokenization, Merchant, Authorization, Transaction, DisputeEvidenceFile, Dispute, Webhook, WebhookDelivery, SigningKey];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -267,6 +270,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(networkRoutes, { ctx });
   await app.register(authorizationsRoutes, { ctx });
   await app.register(transactionsRoutes, { ctx });
+  await app.register(disputesRoutes, { ctx });
+  await app.register(disputeSimulatorRoutes, { ctx });
 
   if (config.workers) runner = startJobs(ctx, JOBS, app.log);
 

@@ -144,7 +144,15 @@ export const ERROR_CODES: Record<string, string> = {
   amount_exceeds_hold: 'A reversal cannot release more than the authorization holds.',
   too_many_steps: 'An authorization keeps at most 100 history entries.',
   transaction_not_refundable: 'transactionId must be a capture or force capture of the same card.',
-  refund_exceeds_transaction: 'The refunds of a transaction cannot total more than its amount.',
+  refund_exceeds_transaction: 'The refunds of a transaction, with what won disputes credited for it, cannot total more than its amount.',
+  transaction_not_disputable: 'Only a capture or force capture can be disputed; a refund cannot.',
+  dispute_window_closed: 'A transaction can be disputed up to 120 days after it cleared.',
+  dispute_already_open: 'The transaction already has an open (unsubmitted or submitted) dispute.',
+  dispute_exceeds_transaction: 'The disputed amount is more than the transaction amount less its refunds and won dispute credits.',
+  too_many_disputes: 'A transaction can be disputed at most 5 times in all.',
+  dispute_already_submitted: 'Evidence changes and submission happen only while the dispute is unsubmitted.',
+  dispute_not_submitted: 'Only a submitted dispute can be resolved (won or lost).',
+  too_many_evidence_files: 'A dispute keeps at most 20 evidence files.',
   budget_account_mismatch: 'A budget card is funded by the budget\'s own account: debitAccountId must be the budget\'s accountId.',
 };
 

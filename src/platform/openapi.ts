@@ -39,6 +39,7 @@ const TAGS: Array<[string, string]> = [
   ['Budgets', 'Spending limits per period over a funding account, shared by their cards.'],
   ['Authorizations', 'Card payment authorizations and their holds.'],
   ['Transactions', 'Cleared money movements: captures, refunds, force captures.'],
+  ['Disputes', 'Card holders contesting a transaction: evidence, submission, won or lost.'],
   ['Events', 'Everything that happened, in order; the source of webhook deliveries.'],
   ['Webhooks', 'Endpoints that receive events, with their delivery logs.'],
   ['Signing keys', 'Keys that verify RFC 9421 signatures of the organization\'s requests.'],

@@ -378,7 +378,7 @@ describe('request examples', () => {
     'PATCH /accounts/{id}', 'POST /simulator/accounts/{id}/deposits', 'POST /transfers', 'POST /card-programs', 'POST /card-holders',
     'POST /cards', 'PATCH /cards/{id}', 'POST /cards/{id}/top-up', 'POST /cards/{id}/withdraw', 'PUT /cards/{id}/pin', 'POST /budgets',
     'POST /webhooks', 'POST /simulator/authorizations', 'POST /simulator/authorizations/{id}/increment',
-    'POST /simulator/authorizations/{id}/capture', 'POST /simulator/force-captures', 'POST /simulator/refunds', 'POST /api-keys',
+    'POST /simulator/authorizations/{id}/capture', 'POST /simulator/force-captures', 'POST /simulator/refunds', 'POST /disputes', 'POST /api-keys',
     'POST /auth/tokens', 'POST /accounts',
   ];
 

@@ -61,6 +61,14 @@ const FIXTURES: Record<string, () => Promise<void>> = {
     assert.equal(txn.status, 201, txn.text);
     ids.transactions = txn.body.data.id;
   },
+  async disputes() {
+    const dispute = await api.request('POST', '/disputes', { body: { transactionId: ids.transactions, reason: 'fraudulent', explanation: 'Not me.' } });
+    assert.equal(dispute.status, 201, dispute.text);
+    ids.disputes = dispute.body.data.id;
+    const evidence = await api.request('POST', `/disputes/${ids.disputes}/evidence`, { form: pngForm('receipt') });
+    assert.equal(evidence.status, 200, evidence.text);
+    ids.evidence = evidence.body.data.evidence.files[0].id;
+  },
   async 'signing-keys'() {
     const key = await api.request('POST', '/signing-keys', { body: { keyId: 'routes-test', algorithm: 'hmac-sha256' } });
     assert.equal(key.status, 201, key.text);
@@ -93,6 +101,8 @@ const BODIES: Record<string, () => RequestOptions> = {
   'POST /webhooks/:id/replay': () => ({ body: { since: '2020-01-01T00:00:00.000Z' } }),
   'POST /simulator/cards/:id/tokenizations': () => ({ body: { walletType: 'apple_pay' } }),
   'POST /simulator/authorizations/:id/increment': () => ({ body: { amount: 1 } }),
+  'POST /disputes/:id/evidence': () => ({ body: { trackingNumber: 'HIJACKED-1' } }),
+  'POST /simulator/disputes/:id/resolve': () => ({ body: { outcome: 'won' } }),
 };
 
 const paramsOf = (url: string) => [...url.matchAll(/\/([^/]+)\/:([A-Za-z]+)/g)].map((m) => ({ segment: m[1], name: m[2] }));
@@ -113,7 +123,7 @@ function optionsFor(route: RouteEntry): RequestOptions {
 async function snapshot() {
   const shots: Record<string, string> = {};
   for (const [segment, id] of Object.entries(ids)) {
-    if (['accounts', 'cards', 'card-programs', 'card-holders', 'events', 'budgets'].includes(segment)) {
+    if (['accounts', 'cards', 'card-programs', 'card-holders', 'events', 'budgets', 'disputes'].includes(segment)) {
       const res = await api.request('GET', `/${segment}/${id}`);
       assert.equal(res.status, 200, `${segment}: ${res.text}`);
       shots[segment] = JSON.stringify(res.body.data);

@@ -28,6 +28,11 @@ async function workload() {
   await api.request('PUT', `/cards/${card.id}/pin`, { body: { pin: '4826' } });
   const auth = await approved(api, card.id, 1_000);
   await step(api, auth.id, 'capture', { amount: 1_000 });
+  const [capture] = (await api.request('GET', `/transactions?authorizationId=${auth.id}`)).body.data;
+  const dispute = (await api.request('POST', '/disputes', { body: { transactionId: capture.id, reason: 'canceled', explanation: 'Cancelled.' } })).body.data;
+  await api.request('POST', `/disputes/${dispute.id}/evidence`, { body: { trackingNumber: '1Z999AA10123456784' } });
+  await api.request('POST', `/disputes/${dispute.id}/submit`);
+  await api.request('POST', `/simulator/disputes/${dispute.id}/resolve`, { body: { outcome: 'won' } });
   const hold = await approved(api, card.id, 500);
   await step(api, hold.id, 'reverse');
   await api.request('POST', `/cards/${card.id}/freeze`);
@@ -87,10 +92,11 @@ test('every catalog sample validates against its resource schema', async () => {
   const { Tokenization } = await import('../../src/modules/tokenizations/tokenizations.schemas.ts');
   const { Transaction } = await import('../../src/modules/transactions/transactions.schemas.ts');
   const { CardRevealed } = await import('../../src/modules/cards/card-reveal.schemas.ts');
+  const { Dispute, EvidenceFile } = await import('../../src/modules/disputes/disputes.schemas.ts');
   for (const format of ['date-time', 'date', 'email', 'uri', 'binary']) {
     if (!FormatRegistry.Has(format)) FormatRegistry.Set(format, (value) => format !== 'date-time' || !Number.isNaN(Date.parse(value)));
   }
-  const references = [SpendControls, DeliveryAddress, Tokenization, Merchant, Document];
+  const references = [SpendControls, DeliveryAddress, Tokenization, Merchant, Document, EvidenceFile];
   const schemaOf = (type: string) => {
     if (type === 'account.deposit_received') return Deposit;
     if (type === 'transfer.created') return BookTransfer;
@@ -98,7 +104,7 @@ test('every catalog sample validates against its resource schema', async () => {
     if (type === 'card_holder.document_added' || type === 'card.pin_updated' || type === 'webhook.test') return null;
     const resource = type.split('.')[0];
     return ({ account: Account, card: Card, card_holder: CardHolder, card_program: Program, budget: Budget, authorization: Authorization,
-      transaction: Transaction, tokenization: Tokenization, api_key: ApiKey, signing_key: SigningKey } as Record<string, any>)[resource];
+      transaction: Transaction, tokenization: Tokenization, api_key: ApiKey, signing_key: SigningKey, dispute: Dispute } as Record<string, any>)[resource];
   };
   const problems: string[] = [];
   for (const [type, entry] of Object.entries(EVENT_CATALOG)) {

@@ -1,6 +1,7 @@
 // KYC document uploads: what a file is, decided from its first bytes (never from the declared
 // type or the extension), and a display name that is safe to show and to offer as a download
 // name. File names are never used as paths: documents live in the database under generated ids.
+// Dispute evidence files follow the same rules with their own file fields (`kinds`).
 import { ApiError, unprocessable } from '../../platform/errors.ts';
 import type { Upload } from '../../platform/multipart.ts';
 import { DOCUMENT_KINDS, type DocumentKind } from './card-holders.schemas.ts';
@@ -26,8 +27,8 @@ const SIGNATURES: Array<{ type: DocumentContentType; magic: Buffer; extensions: 
 const UNDECLARED = new Set(['', 'application/octet-stream']);
 const DECLARED_ALIASES: Record<string, string> = { 'image/jpg': 'image/jpeg', 'image/pjpeg': 'image/jpeg', 'image/x-png': 'image/png', 'application/x-pdf': 'application/pdf' };
 
-export interface CheckedFile {
-  kind: DocumentKind;
+export interface CheckedFile<K extends string = DocumentKind> {
+  kind: K;
   fileName: string;
   contentType: DocumentContentType;
   data: Buffer;
@@ -43,12 +44,10 @@ function declaredEssence(declared: string): string {
   return DECLARED_ALIASES[essence] ?? essence;
 }
 
-const isKind = (field: string): field is DocumentKind => (DOCUMENT_KINDS as readonly string[]).includes(field);
-
-function checkFile(upload: Upload): CheckedFile {
+function checkFile<K extends string>(upload: Upload, kinds: readonly K[]): CheckedFile<K> {
   const field = upload.field;
-  if (!isKind(field)) {
-    throw new ApiError(422, 'validation_failed', `The file field ${displayFileName(field, '?').slice(0, 100)} is not accepted; use ${DOCUMENT_KINDS.join(', ')}.`,
+  if (!(kinds as readonly string[]).includes(field)) {
+    throw new ApiError(422, 'validation_failed', `The file field ${displayFileName(field, '?').slice(0, 100)} is not accepted; use ${kinds.join(', ')}.`,
       [{ field, message: 'is not a known file field' }]);
   }
   if (upload.data.length === 0) throw unprocessable('invalid_file', `The file ${field} is empty.`, field);
@@ -61,18 +60,23 @@ function checkFile(upload: Upload): CheckedFile {
     throw new ApiError(415, 'unsupported_file_type', `The file ${field} is declared as ${declared.slice(0, 100)} but its content is ${contentType}.`,
       [{ field, message: `declared type does not match the content (${contentType})` }]);
   }
-  return { kind: field, fileName: displayFileName(upload.fileName ?? '', field), contentType, data: upload.data, sha256: upload.sha256 };
+  return { kind: field as K, fileName: displayFileName(upload.fileName ?? '', field), contentType, data: upload.data, sha256: upload.sha256 };
 }
 
-/** Checks every file of a request; a request sends each kind at most once. */
-export function checkFiles(uploads: Upload[]): CheckedFile[] {
+/**
+ * Checks every file of a request against the file fields `kinds` (the card-holder document kinds
+ * unless told); a request sends each kind at most once.
+ */
+export function checkFiles(uploads: Upload[]): CheckedFile[];
+export function checkFiles<K extends string>(uploads: Upload[], kinds: readonly K[]): CheckedFile<K>[];
+export function checkFiles(uploads: Upload[], kinds: readonly string[] = DOCUMENT_KINDS): CheckedFile<string>[] {
   const seen = new Set<string>();
   return uploads.map((upload) => {
     if (seen.has(upload.field)) {
       throw new ApiError(422, 'validation_failed', `The file ${upload.field} was sent twice.`, [{ field: upload.field, message: 'sent twice' }]);
     }
     seen.add(upload.field);
-    return checkFile(upload);
+    return checkFile(upload, kinds);
   });
 }
 

@@ -56,6 +56,11 @@ export const EVENT_CATALOG = {
   'authorization.reversed': { resource: 'authorization', description: 'All or part of an authorization\'s hold was released.', sample: { ...authorization, status: 'reversed', heldAmount: 0 } },
   'authorization.expired': { resource: 'authorization', description: 'An authorization\'s hold expired (holdTtlHours) and was released.', sample: { ...authorization, status: 'expired', heldAmount: 0 } },
   'transaction.created': { resource: 'transaction', description: 'A capture, refund or force capture cleared.', sample: samples.transaction },
+  'dispute.created': { resource: 'dispute', description: 'A card holder disputed a capture or force capture (status unsubmitted).', sample: samples.disputes.created },
+  'dispute.evidence_added': { resource: 'dispute', description: 'Evidence text or files were added to an unsubmitted dispute; previousAttributes holds the evidence before.', sample: samples.disputes.evidenceAdded },
+  'dispute.submitted': { resource: 'dispute', description: 'A dispute was sent to the network; the disputed amount moved to dispute suspense.', sample: samples.disputes.submitted },
+  'dispute.won': { resource: 'dispute', description: 'The network decided for the card holder: creditedAmount went to the card (the amount less refunds that arrived meanwhile).', sample: samples.disputes.won },
+  'dispute.lost': { resource: 'dispute', description: 'The network decided for the merchant: the charge stands and nothing was credited.', sample: samples.disputes.lost },
 } satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;

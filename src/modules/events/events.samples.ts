@@ -11,6 +11,7 @@ import type { Card } from '../cards/cards.schemas.ts';
 import type { ApiKey } from '../organizations/organizations.schemas.ts';
 import type { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 import type { Transaction } from '../transactions/transactions.schemas.ts';
+import type { Dispute } from '../disputes/disputes.schemas.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
 const later = '2026-01-01T00:05:00.000Z';
@@ -100,3 +101,30 @@ export const transaction: Transaction = {
 };
 
 export const webhookTest = { webhookId: 'whk_01jd0000000000000000000000', url: 'https://example.com/paygen/webhooks', message: 'A test event sent through POST /webhooks/:id/test.' };
+
+export const dispute: Dispute = {
+  id: 'dsp_01jd0000000000000000000000', transactionId: transaction.id, cardId: card.id, status: 'unsubmitted', reason: 'canceled',
+  amount: 1250, creditedAmount: 0, currency: 'USD',
+  evidence: {
+    explanation: 'I cancelled the order before it shipped.', productDescription: null, merchantContactedAt: null, trackingNumber: null,
+    canceledAt: null, returnedAt: null, files: [],
+  },
+  resolutionReason: null, createdAt: later, updatedAt: later, submittedAt: null, resolvedAt: null,
+};
+
+const evidenced: Dispute = {
+  ...dispute,
+  evidence: {
+    ...dispute.evidence, merchantContactedAt: '2026-01-01T00:04:00.000Z',
+    files: [{ id: 'doc_01jd0000000000000000000001', kind: 'receipt', fileName: 'receipt.pdf', contentType: 'application/pdf', sizeBytes: 18432, sha256: document.sha256, createdAt: later }],
+  },
+};
+const submitted: Dispute = { ...evidenced, status: 'submitted', submittedAt: later };
+
+export const disputes = {
+  created: dispute,
+  evidenceAdded: evidenced,
+  submitted,
+  won: { ...submitted, status: 'won', creditedAmount: 1250, resolutionReason: 'merchant_accepted', resolvedAt: later } satisfies Dispute,
+  lost: { ...submitted, status: 'lost', resolutionReason: 'merchant_proved_delivery', resolvedAt: later } satisfies Dispute,
+};

@@ -16,6 +16,7 @@ import { ApiKey } from '../organizations/organizations.schemas.ts';
 import { SigningKey } from '../signing-keys/signing-keys.schemas.ts';
 import { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 import { Transaction } from '../transactions/transactions.schemas.ts';
+import { Dispute } from '../disputes/disputes.schemas.ts';
 import { EVENT_CATALOG, type EventType } from './events.catalog.ts';
 import * as samples from './events.samples.ts';
 
@@ -79,6 +80,11 @@ export const EVENT_DATA = {
   'authorization.reversed': authorization,
   'authorization.expired': authorization,
   'transaction.created': Type.Ref(Transaction),
+  'dispute.created': Type.Ref(Dispute),
+  'dispute.evidence_added': Type.Ref(Dispute),
+  'dispute.submitted': Type.Ref(Dispute),
+  'dispute.won': Type.Ref(Dispute),
+  'dispute.lost': Type.Ref(Dispute),
 } satisfies Record<EventType, TSchema>;
 
 /** The body of every event delivery (GET /events/:id shows the same event). */

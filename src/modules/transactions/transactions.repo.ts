@@ -36,11 +36,33 @@ export async function findTransaction(db: Queryable, organizationId: string, id:
   return row;
 }
 
-/** Adds a refund to a transaction while the refunds stay within its amount; undefined when they would not. */
+/** A transaction locked for a dispute step, with what won disputes credited back for it. */
+export async function lockTransaction(db: Queryable, organizationId: string, id: string) {
+  const [row] = await db.query<TransactionRow & { dispute_credited_amount: number }>(
+    'SELECT * FROM transactions WHERE organization_id = $1 AND id = $2 FOR UPDATE',
+    [organizationId, id],
+  );
+  return row;
+}
+
+/**
+ * Adds a refund to a transaction while its refunds and won dispute credits stay within its
+ * amount (migration 017); undefined when they would not.
+ */
 export async function addRefunded(db: Queryable, organizationId: string, id: string, amount: number) {
   const [row] = await db.query<TransactionRow>(
     `UPDATE transactions SET refunded_amount = refunded_amount + $3
-      WHERE organization_id = $1 AND id = $2 AND refunded_amount + $3 <= amount RETURNING *`,
+      WHERE organization_id = $1 AND id = $2 AND refunded_amount + dispute_credited_amount + $3 <= amount RETURNING *`,
+    [organizationId, id, amount],
+  );
+  return row;
+}
+
+/** Adds a won dispute's credit under the same bound as refunds; undefined when it would pass it. */
+export async function addDisputeCredit(db: Queryable, organizationId: string, id: string, amount: number) {
+  const [row] = await db.query<{ id: string }>(
+    `UPDATE transactions SET dispute_credited_amount = dispute_credited_amount + $3
+      WHERE organization_id = $1 AND id = $2 AND refunded_amount + dispute_credited_amount + $3 <= amount RETURNING id`,
     [organizationId, id, amount],
   );
   return row;

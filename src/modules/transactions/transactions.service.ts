@@ -60,6 +60,20 @@ export async function listTransactions(ctx: Ctx, organizationId: string, query: 
   return { data: page.rows.map(present), meta: page.meta };
 }
 
+/** For disputes: the transaction locked (with its won dispute credits), or 404. */
+export async function lockForDispute(tx: Queryable, organizationId: string, id: string) {
+  const row = await repo.lockTransaction(tx, organizationId, id);
+  if (!row) throw notFound('Transaction');
+  return row;
+}
+
+/** For disputes: records a won dispute's credit; refunds and credits never pass the amount. */
+export async function addDisputeCredit(tx: Queryable, organizationId: string, id: string, amount: number) {
+  if (!(await repo.addDisputeCredit(tx, organizationId, id, amount))) {
+    throw new Error(`invariant broken: the dispute credit of ${id} would pass its amount`);
+  }
+}
+
 /** Runs a card-level clearing command: the card locked, the settlement account at hand. */
 async function onCard<T>(ctx: Ctx, organizationId: string, cardId: string, fn: (tx: Queryable, card: CardRow, settlementId: string, now: Date) => Promise<T>) {
   const peek = await viewCard(ctx.db, organizationId, cardId);
@@ -84,8 +98,11 @@ export function refund(ctx: Ctx, organizationId: string, body: RefundBody) {
       if (!original || original.card_id !== card.id || original.type === 'refund') {
         throw unprocessable('transaction_not_refundable', 'transactionId must be a capture or force capture of this card.', 'transactionId');
       }
+      // A won dispute already gave part of the money back: a refund never pays it twice.
       if (!(await repo.addRefunded(tx, organizationId, original.id, body.amount))) {
-        throw unprocessable('refund_exceeds_transaction', `Refunds of ${original.id} may total at most ${original.amount}; ${original.refunded_amount} is refunded already.`, 'amount');
+        const locked = await repo.lockTransaction(tx, organizationId, original.id);
+        throw unprocessable('refund_exceeds_transaction', `Refunds and won dispute credits of ${original.id} may total at most ${original.amount}; ` +
+          `${locked.refunded_amount} is refunded and ${locked.dispute_credited_amount} credited by disputes already.`, 'amount');
       }
       merchant = original.merchant;
     }
