@@ -9,15 +9,17 @@
 //   npm run bench -- --scenario a,c --duration 5 --connections 16
 //   npm run bench -- --quick                        small counts, a few seconds (smoke test)
 //
-// PAYGEN_BENCH_ADMIN_DATABASE_URL names the server and the database to connect to for CREATE
-// and DROP DATABASE (default postgres://postgres@127.0.0.1:5432/test).
+// PAYGEN_BENCH_ADMIN_DATABASE_URL (or the tests' PAYGEN_TEST_ADMIN_DATABASE_URL) names the server
+// and the database to connect to for CREATE and DROP DATABASE (default
+// postgres://postgres@127.0.0.1:5432/test). Other options: --no-build (use dist/ as it is),
+// --no-pgbench, --keep-database, --cpu-prof (profiles in bench/results/profiles/), --out FILE.
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import autocannon, { type Request, type Result } from 'autocannon';
 import pg from 'pg';
@@ -26,7 +28,8 @@ import * as ledger from '../src/modules/ledger/ledger.service.ts';
 import { killAll, startServer, type Server } from './server.ts';
 import { call, cardBody, cloneCards, fundCopies, fundedAccount, inParallel, program, signUp, type Api } from './seed.ts';
 
-const ADMIN_URL = process.env.PAYGEN_BENCH_ADMIN_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const ADMIN_URL = process.env.PAYGEN_BENCH_ADMIN_DATABASE_URL || process.env.PAYGEN_TEST_ADMIN_DATABASE_URL
+  || 'postgres://postgres@127.0.0.1:5432/test';
 const PGBENCH = '/usr/bin/pgbench';
 const PGBENCH_SCALE = 10;
 const RESULTS_FILE = 'bench/results/latest.json';
@@ -55,6 +58,12 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'no-pgbench': { type: 'boolean', default: false },
+    /** Where the machine-readable results go. */
+    out: { type: 'string', default: RESULTS_FILE },
+    /** Write a V8 CPU profile of each server process to bench/results/profiles/. */
+    'cpu-prof': { type: 'boolean', default: false },
+    /** Keep the PostgreSQL database (to look at plans afterwards); its name is printed. */
+    'keep-database': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick!;
@@ -295,7 +304,7 @@ async function webhookScenario(server: Server, url: string) {
 async function pgliteScenario() {
   const dataDir = mkdtempSync(join(tmpdir(), 'paygen-bench-'));
   tempDirs.add(dataDir);
-  const server = await startServer({ PAYGEN_DATA_DIR: dataDir, PAYGEN_MASTER_KEY: randomBytes(32).toString('base64') });
+  const server = await startServer({ PAYGEN_DATA_DIR: dataDir, PAYGEN_MASTER_KEY: randomBytes(32).toString('base64') }, serverFlags());
   startup.pglite = Math.round(server.startupMs);
   let organizationId: string;
   try {
@@ -334,6 +343,13 @@ async function runPgbench(): Promise<{ tps: number; latencyMs: number }> {
   await admin!.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   dropList.delete(name);
   return { tps: Math.round(Number(tps[1])), latencyMs: latency ? Number(latency[1]) : Number.NaN };
+}
+
+const PROFILE_DIR = 'bench/results/profiles';
+function serverFlags(): string[] {
+  if (!args['cpu-prof']) return [];
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
 }
 
 function shuffle<T>(items: T[]): T[] {
@@ -402,8 +418,11 @@ async function main(): Promise<number> {
   log(`scenarios ${chosen.join(',')}, ${duration} s each, ${connections} connections${quick ? ', quick' : ''}`);
   if (postgresScenarios.length) {
     const name = await createDatabase('paygen_bench');
+    if (args['keep-database']) dropList.delete(name);
     const url = databaseUrl(name);
-    const server = await startServer({ DATABASE_URL: url, PAYGEN_DATA_DIR: mkdtempSync(join(tmpdir(), 'paygen-bench-')), PAYGEN_MASTER_KEY: randomBytes(32).toString('base64') });
+    const dataDir = mkdtempSync(join(tmpdir(), 'paygen-bench-'));
+    tempDirs.add(dataDir);
+    const server = await startServer({ DATABASE_URL: url, PAYGEN_DATA_DIR: dataDir, PAYGEN_MASTER_KEY: randomBytes(32).toString('base64') }, serverFlags());
     startup.postgres = Math.round(server.startupMs);
     idleRss.postgres = Math.round(server.rssMb());
     log(`server on PostgreSQL ${name} (pid ${server.pid}, started in ${startup.postgres} ms, ${idleRss.postgres} ${MB} idle)`);
@@ -440,9 +459,9 @@ async function main(): Promise<number> {
     startupMs: startup, idleRssMb: idleRss, pgbench: pgbench ?? null, scenarios: rows, targets: verdicts(pgbench?.tps),
     ok: failures.length === 0, seconds: Math.round((performance.now() - started) / 1000),
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(RESULTS_FILE, JSON.stringify(result, null, 2) + '\n');
-  log(`results in ${RESULTS_FILE} (${result.seconds} s)`);
+  mkdirSync(dirname(args.out!), { recursive: true });
+  writeFileSync(args.out!, JSON.stringify(result, null, 2) + '\n');
+  log(`results in ${args.out} (${result.seconds} s)`);
   if (failures.length) {
     console.error(`bench: FAILED: error responses or wrong answers in ${failures.map((r) => r.scenario).join(', ')}`);
     return 1;

@@ -58,39 +58,41 @@ export async function inParallel(count: number, concurrency: number, fn: (i: num
   }));
 }
 
+/** `INSERT INTO table (every column) SELECT …`: each column from `alias` unless overridden. */
+async function copyingInsert(db: pg.Client, table: string, alias: string, overrides: Record<string, string>) {
+  const { rows } = await db.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, [table],
+  );
+  const columns = rows.map((r) => r.column_name);
+  for (const name of Object.keys(overrides)) if (!columns.includes(name)) throw new Error(`${table} has no column ${name}`);
+  const values = columns.map((c) => overrides[c] ?? `${alias}.${c}`);
+  return `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')}`;
+}
+
 /**
  * Copies card `templateId` `copies` times: a ledger account per copy (same counters as the
- * template's, so funded copies need `fundCopies`) and a card row with a fresh id and PAN hash.
- * Ids keep the template's time prefix and a counter, so they are valid, ordered ids. Returns
- * the copies' ids.
+ * template's, so funded copies need `fundCopies`) and a card row with a fresh id and PAN hash,
+ * every other column as the template's (whatever later migrations add). Ids keep the template's
+ * time prefix and a counter, so they are valid, ordered ids. Returns the copies' ids.
  */
-export async function cloneCards(db: pg.Client, templateId: string, copies: number, batch = 100_000): Promise<string[]> {
+export async function cloneCards(db: pg.Client, templateId: string, copies: number, batch = 200_000): Promise<string[]> {
+  // The copy's id: card_ + the template's 10 time characters + a 16-digit counter.
+  const suffix = `substr(c.id, 6, 10) || lpad(g::text, 16, '0')`;
+  const accounts = await copyingInsert(db, 'ledger_accounts', 'l', { id: `'la_' || ${suffix}`, owner_id: `'card_' || ${suffix}` });
+  const cards = await copyingInsert(db, 'cards', 'c', {
+    id: `'card_' || ${suffix}`, ledger_account_id: `'la_' || ${suffix}`, pan_hash: 'md5(c.pan_hash || g::text)',
+  });
   const ids: string[] = [];
   for (let from = 1; from <= copies; from += batch) {
     const to = Math.min(copies, from + batch - 1);
-    // The copy's id: card_ + the template's 10 time characters + a 16-digit counter.
-    const suffix = `substr(c.id, 6, 10) || lpad(g::text, 16, '0')`;
     await db.query('BEGIN');
-    await db.query(
-      `INSERT INTO ledger_accounts
-       SELECT r.* FROM cards c JOIN ledger_accounts l ON l.id = c.ledger_account_id, generate_series($2::int, $3::int) g,
-              LATERAL jsonb_populate_record(NULL::ledger_accounts, to_jsonb(l) || jsonb_build_object(
-                'id', 'la_' || ${suffix}, 'owner_id', 'card_' || ${suffix})) r
-        WHERE c.id = $1`,
-      [templateId, from, to],
-    );
-    const inserted = await db.query<{ id: string }>(
-      `INSERT INTO cards
-       SELECT r.* FROM cards c, generate_series($2::int, $3::int) g,
-              LATERAL jsonb_populate_record(NULL::cards, to_jsonb(c) || jsonb_build_object(
-                'id', 'card_' || ${suffix}, 'ledger_account_id', 'la_' || ${suffix},
-                'pan_hash', md5(c.pan_hash || g::text))) r
-        WHERE c.id = $1
-       RETURNING id`,
-      [templateId, from, to],
-    );
+    await db.query(`${accounts} FROM cards c JOIN ledger_accounts l ON l.id = c.ledger_account_id,
+      generate_series($2::int, $3::int) g WHERE c.id = $1`, [templateId, from, to]);
+    const inserted = await db.query<{ id: string }>(`${cards} FROM cards c, generate_series($2::int, $3::int) g
+      WHERE c.id = $1 RETURNING id`, [templateId, from, to]);
     await db.query('COMMIT');
-    ids.push(...inserted.rows.map((r) => r.id));
+    for (const row of inserted.rows) ids.push(row.id);
   }
   return ids;
 }
@@ -114,15 +116,16 @@ export async function fundCopies(db: pg.Client, templateId: string, copyIds: str
     [funding.debit_account_id, funding.amount, copyIds.length],
   );
   const availableAfterAll = Number(debit.rows[0].available);
+  const transfers = await copyingInsert(db, 'ledger_transfers', 't', {
+    id: `'tr_' || substr(t.id, 4, 10) || lpad(x.n::text, 16, '0')`,
+    credit_account_id: 'c.ledger_account_id', reference_id: 'c.id',
+    // As if the copies had been funded one after another, the last leaving what is left now.
+    debit_available_after: '$3::bigint + (x.total - x.n) * t.amount',
+  });
   await db.query(
-    `INSERT INTO ledger_transfers
-     SELECT r.* FROM ledger_transfers t,
-            (SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total FROM unnest($2::text[]) AS u(id)) x
-            JOIN cards c ON c.id = x.id,
-            LATERAL jsonb_populate_record(NULL::ledger_transfers, to_jsonb(t) || jsonb_build_object(
-              'id', 'tr_' || substr(t.id, 4, 10) || lpad(x.n::text, 16, '0'),
-              'credit_account_id', c.ledger_account_id, 'reference_id', c.id,
-              'debit_available_after', $3::bigint + (x.total - x.n) * t.amount)) r
+    `${transfers} FROM ledger_transfers t,
+       (SELECT id, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total FROM unnest($2::text[]) AS u(id)) x
+       JOIN cards c ON c.id = x.id
       WHERE t.id = $1`,
     [funding.id, copyIds, availableAfterAll],
   );

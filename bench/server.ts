@@ -40,9 +40,9 @@ function readRssMb(pid: number): number {
   }
 }
 
-export async function startServer(env: Record<string, string>): Promise<Server> {
+export async function startServer(env: Record<string, string>, nodeFlags: string[] = []): Promise<Server> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', SERVER_ENTRY], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeFlags, SERVER_ENTRY], {
     env: {
       ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOG_FORMAT: 'json',
       PAYGEN_RATE_LIMIT_PER_MINUTE: UNLIMITED_RATE, PAYGEN_WORKERS: 'true', ...env,
