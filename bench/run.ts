@@ -37,6 +37,8 @@ const SCENARIOS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 /** Deliveries still missing this long after the load stopped count as lost. */
 const WEBHOOK_DRAIN_MS = 30_000;
+/** Accounts the deposits of scenario e are spread over. */
+const E_ACCOUNTS = 16;
 const MB = 'MB';
 
 const TARGETS = {
@@ -262,7 +264,10 @@ async function listScenario(server: Server, db: pg.Client, url: string) {
 
 async function webhookScenario(server: Server, url: string) {
   const api = await signUp(server.baseUrl);
-  const account = await fundedAccount(api, 0);
+  // Deposits spread over several accounts, so that the event rate is not bounded by one account's
+  // row lock: this scenario measures delivery, not a hot account (that is b).
+  const accounts: Array<{ id: string }> = [];
+  for (let i = 0; i < E_ACCOUNTS; i++) accounts.push(await fundedAccount(api, 0));
   const lags: number[] = [];
   const receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -282,8 +287,12 @@ async function webhookScenario(server: Server, url: string) {
     const port = (receiver.address() as AddressInfo).port;
     await call(api, 'POST', '/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['account.deposit_received'] });
     server.takeMaxRssMb();
-    const result = await load(api, [{ method: 'POST', path: `/simulator/accounts/${account.id}/deposits`, body: JSON.stringify({ amount: AMOUNT }) }],
-      { overallRate: COUNTS.eRate, warmup: false });
+    let next = 0;
+    const deposit: Request = {
+      method: 'POST', body: JSON.stringify({ amount: AMOUNT }),
+      setupRequest: (request) => ({ ...request, path: `/simulator/accounts/${accounts[next++ % accounts.length].id}/deposits` }),
+    };
+    const result = await load(api, [deposit], { overallRate: COUNTS.eRate, warmup: false });
     const expected = result.statusCodeStats['201']?.count ?? 0;
     const deadline = Date.now() + WEBHOOK_DRAIN_MS;
     while (lags.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -293,7 +302,10 @@ async function webhookScenario(server: Server, url: string) {
     if (lags.length < expected) problems.push(`${expected - lags.length} of ${expected} webhooks not delivered within ${WEBHOOK_DRAIN_MS / 1000} s`);
     if (sorted.length < lags.length) problems.push(`${lags.length - sorted.length} webhook bodies without createdAt`);
     const row = toRow('e', `webhook lag at ${COUNTS.eRate} events/s (deposits)`, result, server.takeMaxRssMb(), problems);
-    row.extra = { lagP50Ms: pct(50), lagP99Ms: pct(99), lagMaxMs: sorted[sorted.length - 1] ?? Number.NaN, delivered: lags.length, events: expected };
+    row.extra = {
+      targetRate: COUNTS.eRate, lagP50Ms: pct(50), lagP99Ms: pct(99), lagMaxMs: sorted[sorted.length - 1] ?? Number.NaN,
+      delivered: lags.length, events: expected,
+    };
     rows.push(row);
   } finally {
     await new Promise((resolve) => receiver.close(resolve));
@@ -377,7 +389,12 @@ function verdicts(pgbenchTps: number | undefined): Record<string, string> {
   const d = rows.filter((r) => r.scenario === 'd');
   if (d.length) out.d = d.map((r) => `p99 ${r.p99Ms} ms`).join(', ') + ` (target ≤ ${TARGETS.dP99Ms} ms both: ${mark(d.every((r) => r.p99Ms <= TARGETS.dP99Ms))})`;
   const e = find('e');
-  if (e) out.e = `lag p99 ${e.extra?.lagP99Ms} ms (target ≤ ${TARGETS.eLagP99Ms}: ${mark((e.extra?.lagP99Ms ?? Infinity) <= TARGETS.eLagP99Ms)})`;
+  if (e) {
+    // The lag target holds at a steady 200 events/s: a server that cannot take that rate misses it.
+    const rateReached = e.requestsPerSecond >= COUNTS.eRate * 0.9;
+    out.e = `lag p99 ${e.extra?.lagP99Ms} ms at ${e.requestsPerSecond} of ${COUNTS.eRate} events/s (target ≤ ${TARGETS.eLagP99Ms} ms` +
+      ` at the full rate: ${mark(rateReached && (e.extra?.lagP99Ms ?? Infinity) <= TARGETS.eLagP99Ms)})`;
+  }
   const f = find('f');
   if (f) out.f = `${f.requestsPerSecond} authorizations/s (target ≥ ${TARGETS.fPerSecond}: ${mark(f.requestsPerSecond >= TARGETS.fPerSecond)})`;
   const maxRss = Math.max(0, ...rows.map((r) => r.maxRssMb));

@@ -83,10 +83,16 @@ export async function cloneCards(db: pg.Client, templateId: string, copies: numb
   const cards = await copyingInsert(db, 'cards', 'c', {
     id: `'card_' || ${suffix}`, ledger_account_id: `'la_' || ${suffix}`, pan_hash: 'md5(c.pan_hash || g::text)',
   });
+  // The copies point at rows that exist (the template's organization, program and accounts, and
+  // the ledger accounts inserted just before): as a superuser the bench skips the per-row
+  // foreign-key checks, which take about half the time of a million copies.
+  const [{ rolsuper: superuser }] = (await db.query<{ rolsuper: boolean }>(
+    'SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).rows;
   const ids: string[] = [];
   for (let from = 1; from <= copies; from += batch) {
     const to = Math.min(copies, from + batch - 1);
     await db.query('BEGIN');
+    if (superuser) await db.query('SET LOCAL session_replication_role = replica');
     await db.query(`${accounts} FROM cards c JOIN ledger_accounts l ON l.id = c.ledger_account_id,
       generate_series($2::int, $3::int) g WHERE c.id = $1`, [templateId, from, to]);
     const inserted = await db.query<{ id: string }>(`${cards} FROM cards c, generate_series($2::int, $3::int) g
