@@ -99,7 +99,6 @@ export interface Row {
   /** Declines, lost webhooks: wrong answers that were not HTTP errors. */
   problems: string[];
   extra?: Record<string, number>;
-  ledgerOk: boolean;
 }
 
 const rows: Row[] = [];
@@ -150,7 +149,7 @@ function toRow(scenario: string, description: string, result: Result, maxRssMb: 
     requestsPerSecond: Math.round(result.requests.total / result.duration),
     p50Ms: result.latency.p50, p99Ms: result.latency.p99, p999Ms: result.latency.p99_9,
     maxRssMb: Math.round(maxRssMb), requests: result.requests.total,
-    non2xx: result.non2xx, errors: result.errors + result.timeouts, problems, ledgerOk: true,
+    non2xx: result.non2xx, errors: result.errors + result.timeouts, problems,
   };
 }
 
