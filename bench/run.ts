@@ -144,6 +144,7 @@ async function load(api: Api, requests: Request[], options: { overallRate?: numb
 }
 
 function toRow(scenario: string, description: string, result: Result, maxRssMb: number, problems: string[] = []): Row {
+  if (result.requests.total === 0) problems = [...problems, 'no request completed: nothing was measured'];
   return {
     scenario, description,
     requestsPerSecond: Math.round(result.requests.total / result.duration),
@@ -317,6 +318,7 @@ async function pgliteScenario() {
   tempDirs.add(dataDir);
   const server = await startServer({ PAYGEN_DATA_DIR: dataDir, PAYGEN_MASTER_KEY: randomBytes(32).toString('base64') }, serverFlags());
   startup.pglite = Math.round(server.startupMs);
+  startupCpu.pglite = Math.round(server.startupCpuMs);
   let organizationId: string;
   try {
     log(`f: server on embedded PGlite (pid ${server.pid}, started in ${startup.pglite} ms, ${Math.round(server.rssMb())} ${MB} idle)`);
@@ -372,6 +374,7 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 const startup: { postgres?: number; pglite?: number } = {};
+const startupCpu: { postgres?: number; pglite?: number } = {};
 const idleRss: { postgres?: number; pglite?: number } = {};
 
 /** Where each target stands, in words, for the table and the JSON. */
@@ -418,7 +421,8 @@ function printTable(pgbench: { tps: number; latencyMs: number } | undefined) {
   }
   console.log('* errors: socket errors and timeouts, plus wrong answers (declines, lost webhooks) listed below');
   if (pgbench) console.log(`pgbench TPC-B-like, scale ${PGBENCH_SCALE}, ${connections} clients, 2 threads: ${pgbench.tps} tps, latency average ${pgbench.latencyMs} ms`);
-  console.log(`start-up to listening: PostgreSQL ${startup.postgres ?? '-'} ms, PGlite ${startup.pglite ?? '-'} ms; idle RSS: PostgreSQL ${idleRss.postgres ?? '-'} ${MB}, PGlite ${idleRss.pglite ?? '-'} ${MB}`);
+  console.log(`start-up to listening: PostgreSQL ${startup.postgres ?? '-'} ms (${startupCpu.postgres ?? '-'} ms CPU), PGlite ` +
+    `${startup.pglite ?? '-'} ms (${startupCpu.pglite ?? '-'} ms CPU); idle RSS: PostgreSQL ${idleRss.postgres ?? '-'} ${MB}, PGlite ${idleRss.pglite ?? '-'} ${MB}`);
   for (const [k, v] of Object.entries(verdicts(pgbench?.tps))) console.log(`target ${k}: ${v}`);
 }
 
@@ -440,6 +444,7 @@ async function main(): Promise<number> {
     tempDirs.add(dataDir);
     const server = await startServer({ DATABASE_URL: url, PAYGEN_DATA_DIR: dataDir, PAYGEN_MASTER_KEY: randomBytes(32).toString('base64') }, serverFlags());
     startup.postgres = Math.round(server.startupMs);
+    startupCpu.postgres = Math.round(server.startupCpuMs);
     idleRss.postgres = Math.round(server.rssMb());
     log(`server on PostgreSQL ${name} (pid ${server.pid}, started in ${startup.postgres} ms, ${idleRss.postgres} ${MB} idle)`);
     const db = new pg.Client({ connectionString: url });
@@ -472,7 +477,7 @@ async function main(): Promise<number> {
   const result = {
     at: new Date().toISOString(), quick, duration, connections, counts: COUNTS,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMb: Math.round(totalmem() / 2 ** 20), freeMemoryMb: Math.round(freemem() / 2 ** 20), node: process.version },
-    startupMs: startup, idleRssMb: idleRss, pgbench: pgbench ?? null, scenarios: rows, targets: verdicts(pgbench?.tps),
+    startupMs: startup, startupCpuMs: startupCpu, idleRssMb: idleRss, pgbench: pgbench ?? null, scenarios: rows, targets: verdicts(pgbench?.tps),
     ok: failures.length === 0, seconds: Math.round((performance.now() - started) / 1000),
   };
   mkdirSync(dirname(args.out!), { recursive: true });

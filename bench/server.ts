@@ -16,6 +16,8 @@ export interface Server {
   baseUrl: string;
   /** Process start to the "API base URL" line, printed once the server listens. */
   startupMs: number;
+  /** CPU time (user + system) the process had used by then: less sensitive to a busy machine. */
+  startupCpuMs: number;
   /** Largest RSS (MB) sampled since the last call; restarts the window. */
   takeMaxRssMb(): number;
   /** The RSS (MB) right now. */
@@ -29,6 +31,20 @@ const running = new Set<ChildProcess>();
 export function killAll() {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function readCpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function readRssMb(pid: number): number {
@@ -69,6 +85,7 @@ export async function startServer(env: Record<string, string>, nodeFlags: string
     });
   });
   const startupMs = performance.now() - started;
+  const startupCpuMs = readCpuMs(child.pid!);
   // Keep draining the pipes (warnings, errors) so the server never blocks on a full pipe; keep the
   // tail for the report if it dies.
   child.stdout!.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000); });
@@ -78,7 +95,7 @@ export async function startServer(env: Record<string, string>, nodeFlags: string
   sampler.unref();
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return {
-    pid, baseUrl, startupMs,
+    pid, baseUrl, startupMs, startupCpuMs,
     takeMaxRssMb() {
       const max = Math.max(maxRss, readRssMb(pid));
       maxRss = readRssMb(pid);
