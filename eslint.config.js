@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.paygen/', 'dist/', 'dashboard/dist/'] },
+  { ignores: ['node_modules/', '.paygen/', 'dist/', 'dashboard/dist/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,6 +2,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { AjvCompiler } from '@fastify/ajv-compiler';
+// Fastify's own serializer compiler (a dependency of fastify), wrapped below to compile lazily.
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { loadConfig, type Config } from './config.ts';
 import { registerAuth } from './platform/auth.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
@@ -124,18 +126,47 @@ function buildValidator(externalSchemas: unknown, options: { customOptions: Reco
   const coercing = AjvCompiler()(externalSchemas as never, { ...options, onCreate } as never);
   const strict = AjvCompiler()(externalSchemas as never, { ...options, onCreate, customOptions: { ...options.customOptions, coerceTypes: false } } as never);
   return (definition: { httpPart?: string }) => {
-    if (definition.httpPart !== 'body') return coercing(definition as never);
-    const json = strict(definition as never) as Validate;
-    const text = coercing(definition as never) as Validate;
+    if (definition.httpPart !== 'body') return lazyValidator(() => coercing(definition as never) as Validate);
+    let json: Validate | undefined;
+    let text: Validate | undefined;
     // Fastify passes the request as parentData: a multipart body is text fields.
     const validate: Validate = (data, context) => {
-      const chosen = context?.parentData?.isMultipart?.() ? text : json;
+      const chosen = context?.parentData?.isMultipart?.()
+        ? (text ??= coercing(definition as never) as Validate)
+        : (json ??= strict(definition as never) as Validate);
       const ok = chosen(data, context);
       validate.errors = chosen.errors;
       return ok;
     };
-    validate.schemaEnv = json.schemaEnv;
+    // Every Ajv validator has one; Fastify then passes the parent (the request), which coercion needs.
+    validate.schemaEnv = true;
     return validate;
+  };
+}
+
+/*
+ * Validators and serializers are compiled on first use, not at start-up: compiling every route's
+ * schemas up front (about 200 routes, each with several response codes) took most of a start-up
+ * of several seconds; a production start must take under 2 s (issue 10). A schema that cannot
+ * compile now fails at the first request of its route; the test suites reach every route.
+ */
+function lazyValidator(compile: () => Validate): Validate {
+  let compiled: Validate | undefined;
+  const validate: Validate = (data, context) => {
+    compiled ??= compile();
+    const ok = compiled(data, context);
+    validate.errors = compiled.errors;
+    return ok;
+  };
+  validate.schemaEnv = true;
+  return validate;
+}
+
+function buildSerializer(externalSchemas: unknown, options: unknown) {
+  const compile = SerializerSelector()(externalSchemas, options as never);
+  return (definition: Parameters<typeof compile>[0]) => {
+    let serialize: ((doc: unknown) => string) | undefined;
+    return (doc: unknown) => (serialize ??= compile(definition))(doc);
   };
 }
 
@@ -188,7 +219,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     clientErrorHandler,
     genReqId: () => `req_${randomToken(12)}`,
     requestIdHeader: false,
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } },
     // strictNumbers: JSON `1e400` parses to Infinity, which is otherwise a number to Ajv. Query
     // values coerced to Infinity slip past it; input.ts refuses those after validation.
     ajv: { customOptions: AJV_OPTIONS },

@@ -1,9 +1,21 @@
 // Forward-only SQL migrations from ./migrations, applied at start-up and recorded.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.ts';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/**
+ * The project's migrations/ folder: the nearest one above this module. The source runs from
+ * src/platform/, the build (npm run build) from dist/ or dist/scripts/, so the depth varies.
+ */
+function findMigrationsDir(from: string): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'migrations', '001_foundation.sql'))) return join(dir, 'migrations') + '/';
+    if (dirname(dir) === dir) throw new Error(`no migrations/ folder above ${from}`);
+  }
+}
+
+const MIGRATIONS_DIR = findMigrationsDir(fileURLToPath(import.meta.url));
 
 /** What PostgreSQL answers when two processes create the same table at the same moment. */
 const CONCURRENT_CREATE_CODES = new Set(['23505', '42P07', '42710']);

@@ -115,15 +115,23 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
       metadata: body.metadata ?? {}, user_agent: body.userAgent ?? null, replaces_card_id: null,
     }, program, now, { pin: body.cardPin, dateOfBirth: holder?.date_of_birth ?? null });
     const id = row.id;
+    // The funding transfer is the last statement: it locks the debit account, which every card
+    // issued from it shares, so the lock is held only until the commit (issue 10). The card is
+    // shown as funded (its new ledger account credited `amount`), which the transfer confirms.
+    // A new card has no wallet tokens.
+    const view = await viewCard(tx, organizationId, id);
+    const card = present(amount > 0 ? { ...view, credits_posted: view.credits_posted + amount } : view, []);
+    await recordEvent(tx, { organizationId, type: 'card.created', resourceId: id, data: card, at: now });
     if (amount > 0) {
-      await ledger.transfer(tx, {
+      const funding = await ledger.transfer(tx, {
         organizationId, debitAccountId: account.ledger_account_id, creditAccountId: row.ledger_account_id, amount, currency,
         code: 'card_funding', referenceType: 'card', referenceId: id, description: 'Initial card funding', at: now,
         field: body.amount !== undefined ? 'amount' : 'initialBalance',
       });
+      if (funding.credit_available_after !== card.balance.available) {
+        throw new Error(`ledger invariant broken: card ${id} holds ${funding.credit_available_after} after funding, not ${card.balance.available}`);
+      }
     }
-    const card = await readCard(tx, organizationId, id);
-    await recordEvent(tx, { organizationId, type: 'card.created', resourceId: id, data: card, at: now });
     return card;
   });
 }
