@@ -116,10 +116,10 @@ class PostgresDb implements Db {
     return withRetries(async () => {
       const client = await this.pool.connect();
       try {
-        await client.query('BEGIN');
-        if (options.lockTimeoutMs) {
-          await client.query(`SET LOCAL lock_timeout = ${Math.floor(options.lockTimeoutMs)}`);
-        }
+        // One round trip: a query without parameters may carry several statements.
+        await client.query(options.lockTimeoutMs
+          ? `BEGIN; SET LOCAL lock_timeout = ${Math.floor(options.lockTimeoutMs)}`
+          : 'BEGIN');
         const result = await runWithHook(fn, {
           query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
         });

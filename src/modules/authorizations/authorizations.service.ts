@@ -19,7 +19,7 @@ import type { Authorization, CreateAuthorizationBody, DeclineReason } from './au
 import * as repo from './authorizations.repo.ts';
 import { askForDecision, type Decision } from './decision-webhook.ts';
 import { withLockWait } from './lock-wait.ts';
-import { availableOf, fundingAccountId, isInsufficientFunds, settlementAccountId } from './funding.ts';
+import { availableOf, fundingAccountId, isInsufficientFunds, knownSettlementAccountId, settlementAccountId } from './funding.ts';
 import { checkSpendControls, controlSets, type ControlSet } from './spend-controls.ts';
 
 export { AUTHORIZATION_LOCK_TIMEOUT_MS } from './lock-wait.ts';
@@ -71,6 +71,9 @@ type Verdict = { amount: number } | { reason: DeclineReason };
  * remaining amount too. With partial approval, whatever is there (if anything) is approved.
  */
 async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, budgetLock: boolean): Promise<Verdict> {
+  // Under the card lock, a card's own account answers all or nothing through the hold's guarded
+  // update (DESIGN §3 step 2): no read first. Its refusal becomes an insufficient_funds decline.
+  if (budgetLock && !card.budget_id && !partial) return { amount: requested };
   let remaining = Number.MAX_SAFE_INTEGER;
   if (card.budget_id) {
     let budget;
@@ -129,18 +132,21 @@ class DuplicateNetworkMessage extends Error {}
 
 /** Stores the authorization (with its hold when approved) and records its event. */
 async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string) {
-  if (row.approved) {
-    const hold = await ledger.transfer(tx, {
-      organizationId: row.organization_id, kind: 'pending', debitAccountId: await fundingAccountId(tx, card), creditAccountId: settlementId,
-      amount: row.held_amount, currency: row.currency, code: 'authorization', referenceType: 'card', referenceId: card.id,
-      description: row.merchant.name, at: row.created_at,
-    });
-    row.hold_ids = [{ id: hold.id, amount: row.held_amount }];
-  }
+  const holdId = newId('tr', row.created_at.getTime());
+  if (row.approved) row.hold_ids = [{ id: holdId, amount: row.held_amount }];
   const inserted = await repo.insertAuthorization(tx, row);
   if (!inserted) throw new DuplicateNetworkMessage();
   const authorization = present(inserted);
   await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
+  // The hold comes last: every authorization of the organization credits its settlement account,
+  // so that row's lock is held only from here to the commit. A refused hold rolls all of it back.
+  if (row.approved) {
+    await ledger.transfer(tx, {
+      id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: await fundingAccountId(tx, card),
+      creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
+      referenceType: 'card', referenceId: card.id, description: row.merchant.name, at: row.created_at,
+    });
+  }
   return authorization;
 }
 
@@ -154,13 +160,63 @@ async function stored(ctx: Ctx, organizationId: string, networkId: string) {
   return present(row);
 }
 
+/** A hold the guarded update refused, or a duplicate network message: answered as before. */
+function answerLostRace(ctx: Ctx, req: Request, card: CardRow, ttl: number, error: unknown): Promise<Authorization> {
+  if (error instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
+  // The funding account could not cover the hold (spent by someone else, or never enough).
+  if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, ttl).catch((e) => {
+    if (e instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
+    throw e;
+  });
+  throw error;
+}
+
+/**
+ * The path of a program without a decision webhook, once this process knows the settlement
+ * account: ONE transaction that locks the card together with its program's and holder's inputs,
+ * runs every rule and stores the authorization, its event and its hold. Undefined when the
+ * program has a decision webhook (the caller takes the full path; this transaction did nothing).
+ */
+async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string): Promise<Authorization | undefined> {
+  let card: repo.LockedCard | undefined;
+  try {
+    return await withLockWait(ctx, async (tx) => {
+      card = await repo.lockCardForAuthorization(tx, req.organizationId, req.body.cardId);
+      if (!card) throw notFound('Card');
+      if (card.program_has_webhook) return undefined;
+      const sets = controlSets(card, card.program_spend_controls, card.holder_spend_controls);
+      // The clock is read after the card lock, so that the limits count every earlier hold.
+      const now = ctx.clock.now();
+      const verdict = await rulesVerdict(tx, req, card, sets, () => ctx.clock.now(), true);
+      return store(ctx, tx, newRow(req, card, verdict, null, card.program_hold_ttl_hours, now), card, settlementId);
+    });
+  } catch (error) {
+    if (!card) throw error;
+    return answerLostRace(ctx, req, card, card.program_hold_ttl_hours, error);
+  }
+}
+
 export async function authorize(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
   if (body.networkId) {
     const existing = await repo.findByNetworkId(ctx.db, organizationId, body.networkId);
     if (existing) return present(existing);
   }
-  const card = await viewCard(ctx.db, organizationId, body.cardId);
   const req: Request = { id: newId('auth', ctx.clock.now().getTime()), organizationId, body, currency: body.currency.toUpperCase(), partial: body.partialApprovalSupported ?? false };
+  // A request in another currency than the card's is declined before any hold, so the settlement
+  // account of the request's currency is the one a hold would credit.
+  const settlementId = knownSettlementAccountId(organizationId, req.currency);
+  const answered = settlementId ? await authorizeUnderLock(ctx, req, settlementId) : undefined;
+  return answered ?? authorizeInSteps(ctx, req);
+}
+
+/**
+ * The full path: plain reads, the rules, the program's decision webhook outside any transaction,
+ * then one transaction that re-checks under the card lock and stores. It also makes the
+ * settlement account on a process's first authorization in a currency.
+ */
+async function authorizeInSteps(ctx: Ctx, req: Request): Promise<Authorization> {
+  const { organizationId, body } = req;
+  const card = await viewCard(ctx.db, organizationId, body.cardId);
   const program = await programs.findProgramRow(ctx.db, organizationId, card.program_id);
   const holder = card.card_holder_id ? await cardHolders.findCardHolder(ctx.db, organizationId, card.card_holder_id) : undefined;
   const sets = controlSets(card, program.default_spend_controls, holder?.spend_controls ?? null);
@@ -194,12 +250,6 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
       return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
     });
   } catch (error) {
-    if (error instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
-    // The funding account was spent by someone else between the check and the hold.
-    if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, program.hold_ttl_hours).catch((e) => {
-      if (e instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
-      throw e;
-    });
-    throw error;
+    return answerLostRace(ctx, req, card, program.hold_ttl_hours, error);
   }
 }
