@@ -11,7 +11,8 @@ import pg from 'pg';
 import type { Harness } from '../support/api.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { authorize } from '../authorizations/support.ts';
-import { POSTGRES_ONLY, accountHolding, useConcurrencyHarness } from './support.ts';
+import { budgetCard, createBudget } from '../budgets/helpers.ts';
+import { POSTGRES_ONLY, accountHolding, balanceOf, useConcurrencyHarness } from './support.ts';
 
 /**
  * Authentication, the signature policy, BEGIN with lock_timeout, the card lock (with its program
@@ -36,6 +37,9 @@ async function statementsDuring(fn: () => Promise<void>) {
   }
   return count;
 }
+
+/** A budget card adds the budget's lock and its period's spend (main had 19). */
+const STATEMENTS_PER_BUDGET_AUTHORIZATION = 10;
 
 describe('the authorization path on PostgreSQL', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
@@ -89,5 +93,23 @@ describe('the authorization path on PostgreSQL', { skip: POSTGRES_ONLY }, () => 
     const foreign = await authorize(api, card.id, 1, {}, key);
     assert.equal(foreign.status, 404, foreign.text);
     assert.equal(foreign.body.error.code, 'not_found');
+  });
+
+  test(`a budget card's authorization takes at most ${STATEMENTS_PER_BUDGET_AUTHORIZATION} statements; the budget and the account still decide`, async () => {
+    const account = await accountHolding(api, 4);
+    const budget = await createBudget(api, account.id, { limit: { amount: 3, interval: 'monthly' } });
+    const card = await budgetCard(api, budget, await createProgram(api));
+    const statements = await statementsDuring(async () => {
+      for (let i = 0; i < 3; i++) assert.equal((await authorize(api, card.id, 1)).body.data.approved, true);
+    });
+    assert.ok(statements <= STATEMENTS_PER_BUDGET_AUTHORIZATION * 3, `${statements} statements for 3 authorizations`);
+    const over = await authorize(api, card.id, 1);
+    assert.equal(over.body.data.declineReason, 'budget_exceeded', over.text);
+    // The limit rises past the account's funds: now the account's guarded hold refuses.
+    const raised = await api.request('PATCH', `/budgets/${budget.id}`, { body: { limit: { amount: 100, interval: 'monthly' } } });
+    assert.equal(raised.status, 200, raised.text);
+    const short = await authorize(api, card.id, 2);
+    assert.equal(short.body.data.declineReason, 'insufficient_funds', short.text);
+    assert.deepEqual(await balanceOf(api, account.id), { available: 1, pending: 3, posted: 4 });
   });
 });

@@ -63,20 +63,23 @@ export type LockedCard = CardRow & {
   program_spend_controls: unknown;
   program_hold_ttl_hours: number;
   holder_spend_controls: unknown;
+  /** The ledger account of the card's debit account: a budget card's funding side. */
+  debit_account_ledger_id: string;
 };
 
 /**
  * Locks the card (FOR UPDATE) and reads its program's and holder's decision inputs in the same
- * statement: one round trip instead of four. The program and holder rows are read, not locked,
+ * statement: one round trip instead of five. The program and holder rows are read, not locked,
  * as before (their changes apply from the next authorization on).
  */
 export async function lockCardForAuthorization(db: Queryable, organizationId: string, cardId: string) {
   const [row] = await db.query<LockedCard>(
     `SELECT c.*, p.authorization_webhook IS NOT NULL AS program_has_webhook,
             p.default_spend_controls AS program_spend_controls, p.hold_ttl_hours AS program_hold_ttl_hours,
-            h.spend_controls AS holder_spend_controls
+            h.spend_controls AS holder_spend_controls, a.ledger_account_id AS debit_account_ledger_id
        FROM cards c
        JOIN card_programs p ON p.organization_id = c.organization_id AND p.id = c.program_id
+       JOIN accounts a ON a.organization_id = c.organization_id AND a.id = c.debit_account_id
        LEFT JOIN card_holders h ON h.organization_id = c.organization_id AND h.id = c.card_holder_id
       WHERE c.organization_id = $1 AND c.id = $2
         FOR UPDATE OF c`,

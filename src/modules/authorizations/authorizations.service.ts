@@ -70,23 +70,27 @@ type Verdict = { amount: number } | { reason: DeclineReason };
  * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
  * remaining amount too. With partial approval, whatever is there (if anything) is approved.
  */
-async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, budgetLock: boolean): Promise<Verdict> {
-  // Under the card lock, a card's own account answers all or nothing through the hold's guarded
-  // update (DESIGN §3 step 2): no read first. Its refusal becomes an insufficient_funds decline.
-  if (budgetLock && !card.budget_id && !partial) return { amount: requested };
+async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, underLock: boolean, guardedHold: boolean): Promise<Verdict> {
   let remaining = Number.MAX_SAFE_INTEGER;
+  let fundingId = card.ledger_account_id;
   if (card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: budgetLock ? 'update' : undefined }, 'cardId');
+      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: underLock ? 'update' : undefined }, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
       throw error;
     }
     // The clock is read after the budget lock: every hold committed before it is counted.
     remaining = (await budgets.figuresOf(db, budget, clock())).remaining;
+    // A budget card is always issued on its budget's account (cards service).
+    fundingId = budget.account_ledger_account_id;
   }
-  const available = await availableOf(db, await fundingAccountId(db, card));
+  // Under the locks, with no webhook answer to keep on the decline, the hold's guarded update
+  // answers all or nothing for the funds (DESIGN §3 step 2): no read first. Its refusal becomes
+  // an insufficient_funds decline (answerLostRace).
+  if (guardedHold && underLock && !partial) return remaining >= requested ? { amount: requested } : { reason: 'budget_exceeded' };
+  const available = await availableOf(db, fundingId);
   const allowed = Math.min(remaining, available);
   if (allowed >= requested) return { amount: requested };
   if (partial && allowed > 0) return { amount: allowed };
@@ -94,14 +98,14 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
 }
 
 /** Every rule, in the order of API.md. */
-async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean): Promise<Verdict> {
+async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false): Promise<Verdict> {
   const now = clock();
   const usable = cardUsable(card, req.body.entryMode, now);
   if (usable) return { reason: usable };
   if (req.currency !== card.currency) return { reason: 'currency_mismatch' };
   const controlled = await checkSpendControls(db, req.organizationId, sets, req.body.amount, req.body.merchant, now);
   if (controlled) return { reason: controlled };
-  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction);
+  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction, guardedHold);
 }
 
 /** Applies the webhook's answer to what the rules approved. */
@@ -131,7 +135,7 @@ function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decisio
 class DuplicateNetworkMessage extends Error {}
 
 /** Stores the authorization (with its hold when approved) and records its event. */
-async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string) {
+async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string) {
   const holdId = newId('tr', row.created_at.getTime());
   if (row.approved) row.hold_ids = [{ id: holdId, amount: row.held_amount }];
   const inserted = await repo.insertAuthorization(tx, row);
@@ -142,7 +146,7 @@ async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: 
   // so that row's lock is held only from here to the commit. A refused hold rolls all of it back.
   if (row.approved) {
     await ledger.transfer(tx, {
-      id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: await fundingAccountId(tx, card),
+      id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: fundingId ?? await fundingAccountId(tx, card),
       creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
       referenceType: 'card', referenceId: card.id, description: row.merchant.name, at: row.created_at,
     });
@@ -187,8 +191,9 @@ async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string):
       const sets = controlSets(card, card.program_spend_controls, card.holder_spend_controls);
       // The clock is read after the card lock, so that the limits count every earlier hold.
       const now = ctx.clock.now();
-      const verdict = await rulesVerdict(tx, req, card, sets, () => ctx.clock.now(), true);
-      return store(ctx, tx, newRow(req, card, verdict, null, card.program_hold_ttl_hours, now), card, settlementId);
+      const verdict = await rulesVerdict(tx, req, card, sets, () => ctx.clock.now(), true, true);
+      const fundingId = card.budget_id ? card.debit_account_ledger_id : card.ledger_account_id;
+      return store(ctx, tx, newRow(req, card, verdict, null, card.program_hold_ttl_hours, now), card, settlementId, fundingId);
     });
   } catch (error) {
     if (!card) throw error;
