@@ -19,7 +19,7 @@ import type { Authorization, CreateAuthorizationBody, DeclineReason } from './au
 import * as repo from './authorizations.repo.ts';
 import { askForDecision, type Decision } from './decision-webhook.ts';
 import { withLockWait } from './lock-wait.ts';
-import { availableOf, fundingAccountId, isInsufficientFunds, settlementAccountId } from './funding.ts';
+import { availableOf, fundingAccountId, isInsufficientFunds, knownSettlementAccountId, settlementAccountId } from './funding.ts';
 import { checkSpendControls, controlSets, type ControlSet } from './spend-controls.ts';
 
 export { AUTHORIZATION_LOCK_TIMEOUT_MS } from './lock-wait.ts';
@@ -70,20 +70,27 @@ type Verdict = { amount: number } | { reason: DeclineReason };
  * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
  * remaining amount too. With partial approval, whatever is there (if anything) is approved.
  */
-async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, budgetLock: boolean): Promise<Verdict> {
+async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, underLock: boolean, guardedHold: boolean): Promise<Verdict> {
   let remaining = Number.MAX_SAFE_INTEGER;
+  let fundingId = card.ledger_account_id;
   if (card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: budgetLock ? 'update' : undefined }, 'cardId');
+      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: underLock ? 'update' : undefined }, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
       throw error;
     }
     // The clock is read after the budget lock: every hold committed before it is counted.
     remaining = (await budgets.figuresOf(db, budget, clock())).remaining;
+    // A budget card is always issued on its budget's account (cards service).
+    fundingId = budget.account_ledger_account_id;
   }
-  const available = await availableOf(db, await fundingAccountId(db, card));
+  // Under the locks, with no webhook answer to keep on the decline, the hold's guarded update
+  // answers all or nothing for the funds (DESIGN §3 step 2): no read first. Its refusal becomes
+  // an insufficient_funds decline (answerLostRace).
+  if (guardedHold && underLock && !partial) return remaining >= requested ? { amount: requested } : { reason: 'budget_exceeded' };
+  const available = await availableOf(db, fundingId);
   const allowed = Math.min(remaining, available);
   if (allowed >= requested) return { amount: requested };
   if (partial && allowed > 0) return { amount: allowed };
@@ -91,14 +98,14 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
 }
 
 /** Every rule, in the order of API.md. */
-async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean): Promise<Verdict> {
+async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false): Promise<Verdict> {
   const now = clock();
   const usable = cardUsable(card, req.body.entryMode, now);
   if (usable) return { reason: usable };
   if (req.currency !== card.currency) return { reason: 'currency_mismatch' };
   const controlled = await checkSpendControls(db, req.organizationId, sets, req.body.amount, req.body.merchant, now);
   if (controlled) return { reason: controlled };
-  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction);
+  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction, guardedHold);
 }
 
 /** Applies the webhook's answer to what the rules approved. */
@@ -128,19 +135,22 @@ function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decisio
 class DuplicateNetworkMessage extends Error {}
 
 /** Stores the authorization (with its hold when approved) and records its event. */
-async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string) {
-  if (row.approved) {
-    const hold = await ledger.transfer(tx, {
-      organizationId: row.organization_id, kind: 'pending', debitAccountId: await fundingAccountId(tx, card), creditAccountId: settlementId,
-      amount: row.held_amount, currency: row.currency, code: 'authorization', referenceType: 'card', referenceId: card.id,
-      description: row.merchant.name, at: row.created_at,
-    });
-    row.hold_ids = [{ id: hold.id, amount: row.held_amount }];
-  }
+async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string) {
+  const holdId = newId('tr', row.created_at.getTime());
+  if (row.approved) row.hold_ids = [{ id: holdId, amount: row.held_amount }];
   const inserted = await repo.insertAuthorization(tx, row);
   if (!inserted) throw new DuplicateNetworkMessage();
   const authorization = present(inserted);
   await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
+  // The hold comes last: every authorization of the organization credits its settlement account,
+  // so that row's lock is held only from here to the commit. A refused hold rolls all of it back.
+  if (row.approved) {
+    await ledger.transfer(tx, {
+      id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: fundingId ?? await fundingAccountId(tx, card),
+      creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
+      referenceType: 'card', referenceId: card.id, description: row.merchant.name, at: row.created_at,
+    });
+  }
   return authorization;
 }
 
@@ -154,13 +164,64 @@ async function stored(ctx: Ctx, organizationId: string, networkId: string) {
   return present(row);
 }
 
+/** A hold the guarded update refused, or a duplicate network message: answered as before. */
+function answerLostRace(ctx: Ctx, req: Request, card: CardRow, ttl: number, error: unknown): Promise<Authorization> {
+  if (error instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
+  // The funding account could not cover the hold (spent by someone else, or never enough).
+  if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, ttl).catch((e) => {
+    if (e instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
+    throw e;
+  });
+  throw error;
+}
+
+/**
+ * The path of a program without a decision webhook, once this process knows the settlement
+ * account: ONE transaction that locks the card together with its program's and holder's inputs,
+ * runs every rule and stores the authorization, its event and its hold. Undefined when the
+ * program has a decision webhook (the caller takes the full path; this transaction did nothing).
+ */
+async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string): Promise<Authorization | undefined> {
+  let card: repo.LockedCard | undefined;
+  try {
+    return await withLockWait(ctx, async (tx) => {
+      card = await repo.lockCardForAuthorization(tx, req.organizationId, req.body.cardId);
+      if (!card) throw notFound('Card');
+      if (card.program_has_webhook) return undefined;
+      const sets = controlSets(card, card.program_spend_controls, card.holder_spend_controls);
+      // The clock is read after the card lock, so that the limits count every earlier hold.
+      const now = ctx.clock.now();
+      const verdict = await rulesVerdict(tx, req, card, sets, () => ctx.clock.now(), true, true);
+      const fundingId = card.budget_id ? card.debit_account_ledger_id : card.ledger_account_id;
+      return store(ctx, tx, newRow(req, card, verdict, null, card.program_hold_ttl_hours, now), card, settlementId, fundingId);
+    });
+  } catch (error) {
+    if (!card) throw error;
+    return answerLostRace(ctx, req, card, card.program_hold_ttl_hours, error);
+  }
+}
+
 export async function authorize(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
   if (body.networkId) {
     const existing = await repo.findByNetworkId(ctx.db, organizationId, body.networkId);
     if (existing) return present(existing);
   }
-  const card = await viewCard(ctx.db, organizationId, body.cardId);
   const req: Request = { id: newId('auth', ctx.clock.now().getTime()), organizationId, body, currency: body.currency.toUpperCase(), partial: body.partialApprovalSupported ?? false };
+  // A request in another currency than the card's is declined before any hold, so the settlement
+  // account of the request's currency is the one a hold would credit.
+  const settlementId = knownSettlementAccountId(organizationId, req.currency);
+  const answered = settlementId ? await authorizeUnderLock(ctx, req, settlementId) : undefined;
+  return answered ?? authorizeInSteps(ctx, req);
+}
+
+/**
+ * The full path: plain reads, the rules, the program's decision webhook outside any transaction,
+ * then one transaction that re-checks under the card lock and stores. It also makes the
+ * settlement account on a process's first authorization in a currency.
+ */
+async function authorizeInSteps(ctx: Ctx, req: Request): Promise<Authorization> {
+  const { organizationId, body } = req;
+  const card = await viewCard(ctx.db, organizationId, body.cardId);
   const program = await programs.findProgramRow(ctx.db, organizationId, card.program_id);
   const holder = card.card_holder_id ? await cardHolders.findCardHolder(ctx.db, organizationId, card.card_holder_id) : undefined;
   const sets = controlSets(card, program.default_spend_controls, holder?.spend_controls ?? null);
@@ -194,12 +255,6 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
       return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
     });
   } catch (error) {
-    if (error instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
-    // The funding account was spent by someone else between the check and the hold.
-    if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, program.hold_ttl_hours).catch((e) => {
-      if (e instanceof DuplicateNetworkMessage) return stored(ctx, organizationId, body.networkId!);
-      throw e;
-    });
-    throw error;
+    return answerLostRace(ctx, req, card, program.hold_ttl_hours, error);
   }
 }

@@ -35,6 +35,11 @@ export async function settlementAccountId(ctx: Ctx, organizationId: string, curr
   return id;
 }
 
+/** The settlement account's id when this process already knows it (no database round trip). */
+export function knownSettlementAccountId(organizationId: string, currency: string) {
+  return settlementIds.get(`${organizationId}:${currency}`);
+}
+
 /** The ledger account a card pays from: its own, or its budget's funding account. */
 export async function fundingAccountId(tx: Queryable, card: Pick<CardRow, 'organization_id' | 'budget_id' | 'debit_account_id' | 'ledger_account_id'>) {
   if (!card.budget_id) return card.ledger_account_id;

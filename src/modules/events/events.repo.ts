@@ -13,13 +13,18 @@ export interface EventRow {
   created_at: Date;
 }
 
-/** The per-resource sequence is max + 1; two writers racing get a unique violation and retry. */
-export async function insertEvent(db: Queryable, row: Omit<EventRow, 'sequence'>): Promise<EventRow> {
-  const [inserted] = await db.query<EventRow>(
-    `INSERT INTO events (id, organization_id, type, resource, resource_id, sequence, data, previous_attributes, created_at)
+/**
+ * The per-resource sequence is max + 1; two writers racing get a unique violation and retry.
+ * `alsoRun`, when given, is a data-modifying statement that reads the new row from a CTE named
+ * `event` (the webhook fan-out): it runs in the same statement, so in the same round trip.
+ */
+export async function insertEvent(db: Queryable, row: Omit<EventRow, 'sequence'>, alsoRun?: string): Promise<EventRow> {
+  const insert = `INSERT INTO events (id, organization_id, type, resource, resource_id, sequence, data, previous_attributes, created_at)
      SELECT $1, $2, $3, $4, $5, COALESCE(MAX(sequence), 0) + 1, $6, $7, $8
        FROM events WHERE organization_id = $2 AND resource_id = $5
-     RETURNING *`,
+     RETURNING *`;
+  const [inserted] = await db.query<EventRow>(
+    alsoRun ? `WITH event AS (${insert}), also AS (${alsoRun}) SELECT * FROM event` : insert,
     [row.id, row.organization_id, row.type, row.resource, row.resource_id, JSON.stringify(row.data),
       row.previous_attributes === null ? null : JSON.stringify(row.previous_attributes), row.created_at],
   );

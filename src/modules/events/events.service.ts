@@ -7,7 +7,10 @@ import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import { EVENT_CATALOG, type EventType } from './events.catalog.ts';
 import * as repo from './events.repo.ts';
-import { fanOut } from '../webhooks/fan-out.ts';
+import { fanOutStatement } from '../webhooks/fan-out.ts';
+
+/** The fan-out runs in the event's own INSERT statement (a data-modifying CTE): one round trip. */
+const FAN_OUT = fanOutStatement('event');
 
 export interface RecordEvent {
   organizationId: string;
@@ -19,6 +22,7 @@ export interface RecordEvent {
 }
 
 export async function recordEvent(tx: Queryable, event: RecordEvent) {
+  // Deliveries to matching webhook endpoints commit with the event or not at all (the outbox).
   const row = await repo.insertEvent(tx, {
     id: newId('evt', event.at.getTime()),
     organization_id: event.organizationId,
@@ -28,9 +32,7 @@ export async function recordEvent(tx: Queryable, event: RecordEvent) {
     data: event.data,
     previous_attributes: event.previousAttributes ?? null,
     created_at: event.at,
-  });
-  // Deliveries to matching webhook endpoints commit with the event or not at all (the outbox).
-  await fanOut(tx, row);
+  }, FAN_OUT);
   return present(row);
 }
 

@@ -102,6 +102,59 @@ export async function wouldPassLimit(db: Queryable, id: string, deltas: Deltas, 
   return row !== undefined && !row.within;
 }
 
+/** WITHIN_LIMIT for deltas in parameters $d to $d+3 and the limit in $limit. */
+const withinLimit = (d: number, limit: number) => `debits_pending + $${d} <= $${limit}::bigint
+       AND debits_posted + $${d + 1} <= $${limit}::bigint AND credits_pending + $${d + 2} <= $${limit}::bigint
+       AND credits_posted + $${d + 3} <= $${limit}::bigint
+       AND (credits_posted + $${d + 3}) - (debits_posted + $${d + 1}) - (debits_pending + $${d}) BETWEEN -$${limit}::bigint AND $${limit}::bigint`;
+
+/** Guarded counter update of one side: id in $i, deltas in $i+1..$i+4, guard in $i+5. */
+const sideUpdate = (i: number, limit: number, after: string) => `UPDATE ledger_accounts SET
+       debits_pending = debits_pending + $${i + 1}, debits_posted = debits_posted + $${i + 2},
+       credits_pending = credits_pending + $${i + 3}, credits_posted = credits_posted + $${i + 4}
+     WHERE id = $${i} AND ($${i + 5}::bigint IS NULL OR allow_negative OR ${AVAILABLE} >= $${i + 5}::bigint)
+       AND ${withinLimit(i + 1, limit)}${after}
+     RETURNING id, currency, ${AVAILABLE} AS available`;
+
+export interface Side { id: string; deltas: Deltas; guard: number | null }
+
+/** What applyTransfer did to each side: undefined for a side that could not move (nothing written after it). */
+export interface SidesAfter {
+  first?: { currency: string; available: number };
+  second?: { currency: string; available: number };
+}
+
+/**
+ * One transfer in one statement (one round trip): the guarded update of `first`, then (only if it
+ * happened: the EXISTS makes the order, so locks are taken first then second) the guarded update
+ * of `second`, then the transfer row, whose available-after figures come from the two updates.
+ * When `first` cannot move, nothing is written; when `second` cannot, `first` moved and the
+ * caller's transaction must not commit (the caller throws).
+ */
+export async function applyTransfer(db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number): Promise<SidesAfter> {
+  const debitFirst = row.debit_account_id === first.id;
+  const [result] = await db.query<{ first_currency: string | null; first_available: number | null; second_currency: string | null; second_available: number | null }>(
+    `WITH first AS (${sideUpdate(1, 13, '')}),
+     second AS (${sideUpdate(7, 13, '\n       AND EXISTS (SELECT 1 FROM first)')}),
+     transfer AS (
+       INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
+         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+       SELECT $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
+              CASE WHEN $27::boolean THEN f.available ELSE s.available END,
+              CASE WHEN $27::boolean THEN s.available ELSE f.available END, $26
+         FROM first f, second s)
+     SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available
+       FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`,
+    [first.id, ...deltaParams(first.deltas), first.guard, second.id, ...deltaParams(second.deltas), second.guard, limit,
+      row.id, row.organization_id, row.kind, row.debit_account_id, row.credit_account_id, row.amount, row.currency,
+      row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.created_at, debitFirst],
+  );
+  return {
+    first: result.first_currency === null ? undefined : { currency: result.first_currency, available: result.first_available! },
+    second: result.second_currency === null ? undefined : { currency: result.second_currency, available: result.second_available! },
+  };
+}
+
 export async function insertTransfer(db: Queryable, row: TransferRow) {
   await db.query(
     `INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,

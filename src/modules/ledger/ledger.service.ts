@@ -59,6 +59,8 @@ export interface NewTransfer {
   at: Date;
   /** Field named in the insufficient_funds error. */
   field?: string;
+  /** The transfer's id, when the caller must name it before it exists (an authorization's hold). */
+  id?: string;
 }
 
 function insufficientFunds(field: string) {
@@ -78,41 +80,46 @@ async function applyDeltas(tx: Queryable, id: string, deltas: repo.Deltas, guard
 
 /**
  * Moves `amount` from debit to credit (posted for `single`, held for `pending`). Both counters are
- * updated in ascending id order so that two transfers over the same pair never deadlock.
+ * updated in ascending id order so that two transfers over the same pair never deadlock; the two
+ * guarded updates and the transfer row are one statement (one round trip, DESIGN §3 step 5).
  */
 export async function transfer(tx: Queryable, t: NewTransfer): Promise<Transfer> {
   assertSafeAmount(t.amount, 'transfer amount');
   const pending = t.kind === 'pending';
-  const debitDeltas = pending ? { debitsPending: t.amount } : { debitsPosted: t.amount };
-  const creditDeltas = pending ? { creditsPending: t.amount } : { creditsPosted: t.amount };
-  const sides = [
-    { id: t.debitAccountId, deltas: debitDeltas, guard: t.amount as number | null },
-    { id: t.creditAccountId, deltas: creditDeltas, guard: null },
-  ].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const after = new Map<string, LedgerAccount>();
-  for (const side of sides) {
-    const row = await applyDeltas(tx, side.id, side.deltas, side.guard, t.field ?? 'amount');
-    if (!row) throw insufficientFunds(t.field ?? 'amount');
-    if (row.currency !== t.currency) throw new Error(`ledger invariant broken: ${row.id} is ${row.currency}, transfer is ${t.currency}`);
-    after.set(side.id, row);
-  }
-  const row: Transfer = {
-    id: newId('tr', t.at.getTime()),
-    organization_id: t.organizationId,
-    kind: pending ? 'pending' : 'single',
-    debit_account_id: t.debitAccountId,
-    credit_account_id: t.creditAccountId,
-    amount: t.amount,
-    currency: t.currency,
-    pending_id: null,
-    code: t.code,
-    reference_type: t.referenceType ?? null,
-    reference_id: t.referenceId ?? null,
-    description: t.description ?? null,
-    debit_available_after: balanceOf(after.get(t.debitAccountId)!).available,
-    credit_available_after: balanceOf(after.get(t.creditAccountId)!).available,
-    created_at: t.at,
+  const field = t.field ?? 'amount';
+  const debit = { id: t.debitAccountId, deltas: pending ? { debitsPending: t.amount } : { debitsPosted: t.amount }, guard: t.amount as number | null };
+  const credit = { id: t.creditAccountId, deltas: pending ? { creditsPending: t.amount } : { creditsPosted: t.amount }, guard: null };
+  const row: Omit<Transfer, 'debit_available_after' | 'credit_available_after'> = {
+    id: t.id ?? newId('tr', t.at.getTime()), organization_id: t.organizationId, kind: pending ? 'pending' : 'single',
+    debit_account_id: t.debitAccountId, credit_account_id: t.creditAccountId, amount: t.amount, currency: t.currency,
+    pending_id: null, code: t.code, reference_type: t.referenceType ?? null, reference_id: t.referenceId ?? null,
+    description: t.description ?? null, created_at: t.at,
   };
+  // One row cannot be updated twice by one statement: a transfer to the same account goes step by step.
+  if (debit.id === credit.id) return transferStepwise(tx, [debit, credit], row, field);
+  const [first, second] = [debit, credit].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER);
+  for (const [side, moved] of [[first, after.first], [second, after.second]] as const) {
+    if (!moved) {
+      if (await repo.wouldPassLimit(tx, side.id, side.deltas, MAX_COUNTER)) throw amountLimitExceeded(field);
+      throw insufficientFunds(field);
+    }
+    if (moved.currency !== t.currency) throw new Error(`ledger invariant broken: ${side.id} is ${moved.currency}, transfer is ${t.currency}`);
+  }
+  const availableOf = (id: string) => (id === first.id ? after.first! : after.second!).available;
+  return { ...row, debit_available_after: availableOf(debit.id), credit_available_after: availableOf(credit.id) };
+}
+
+/** The transfer as one statement per step (the debit side and the credit side are the same account). */
+async function transferStepwise(tx: Queryable, sides: repo.Side[], transferRow: Omit<Transfer, 'debit_available_after' | 'credit_available_after'>, field: string) {
+  let available = 0;
+  for (const side of sides) {
+    const row = await applyDeltas(tx, side.id, side.deltas, side.guard, field);
+    if (!row) throw insufficientFunds(field);
+    if (row.currency !== transferRow.currency) throw new Error(`ledger invariant broken: ${side.id} is ${row.currency}, transfer is ${transferRow.currency}`);
+    available = balanceOf(row).available;
+  }
+  const row: Transfer = { ...transferRow, debit_available_after: available, credit_available_after: available };
   await repo.insertTransfer(tx, row);
   return row;
 }

@@ -12,3 +12,11 @@ export async function fanOut(tx: Queryable, event: Pick<EventRow, 'id' | 'organi
   if (event.type === repo.TEST_EVENT_TYPE) return;
   await repo.fanOut(tx, event);
 }
+
+/**
+ * The same fan-out as SQL over a CTE named `eventCte` that holds the event row, for recordEvent
+ * to insert the event and its deliveries in one statement (one round trip on every event).
+ */
+export function fanOutStatement(eventCte: string) {
+  return repo.fanOutFrom(eventCte);
+}

@@ -119,6 +119,20 @@ export async function fanOut(db: Queryable, event: { id: string; organization_id
   );
 }
 
+/**
+ * The fan-out as SQL that reads its one event from a CTE named `eventCte` (id, organization_id,
+ * type, created_at): a data-modifying CTE of the event's own INSERT, so that the event and its
+ * deliveries are one statement (one round trip). Same rows as fanOut; the delivery id's body is
+ * idBody(event id) followed by the endpoint id's body.
+ */
+export function fanOutFrom(eventCte: string) {
+  return `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, reason, status, attempt_count, due_at, created_at, updated_at)
+     SELECT 'dlv_' || substr(e.id, strpos(e.id, '_') + 1) || substr(w.id, 5), w.organization_id, w.id, e.id, e.type, 'event',
+            'pending', 0, e.created_at, e.created_at, e.created_at
+       FROM ${eventCte} e JOIN webhook_endpoints w ON w.organization_id = e.organization_id
+      WHERE e.type <> '${TEST_EVENT_TYPE}' AND w.enabled AND w.deleted_at IS NULL AND ${MATCHES('e.type')}`;
+}
+
 export async function insertDelivery(db: Queryable, row: Pick<DeliveryRow, 'id' | 'organization_id' | 'endpoint_id' | 'event_id' | 'event_type' | 'reason'>, at: Date) {
   await db.query(
     `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, reason, status, attempt_count, due_at, created_at, updated_at)
