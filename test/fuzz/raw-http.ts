@@ -7,6 +7,12 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /**
+   * The connection was reset before the whole body arrived: a server that answers early (a GET
+   * that ignores a 10 MiB body) and closes makes the kernel reset the connection while the client
+   * still writes, which can drop the end of the answer. Only the status line and headers count.
+   */
+  truncated: boolean;
 }
 
 /**
@@ -66,9 +72,15 @@ function parse(data: Buffer): RawResponse | undefined {
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   let body = data.subarray(end + 4);
-  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) body = dechunk(body);
-  else if (headers['content-length'] !== undefined) body = body.subarray(0, Number(headers['content-length']));
-  return { status: Number(match[1]), headers, body };
+  let truncated = false;
+  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    truncated = !body.includes('\r\n0\r\n');
+    body = dechunk(body);
+  } else if (headers['content-length'] !== undefined) {
+    truncated = body.length < Number(headers['content-length']);
+    body = body.subarray(0, Number(headers['content-length']));
+  }
+  return { status: Number(match[1]), headers, body, truncated };
 }
 
 /** How long one request may take before the fuzzer calls it a hang. */

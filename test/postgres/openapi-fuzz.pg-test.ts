@@ -2,4 +2,4 @@
 // test/fuzz/openapi-fuzz.test.ts with more requests per operation.
 import { fuzzOpenApi } from '../fuzz/openapi-fuzz.ts';
 
-fuzzOpenApi({ numRuns: 80 });
+fuzzOpenApi({ numRuns: 50 });
