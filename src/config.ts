@@ -29,6 +29,8 @@ export interface Config {
   failedLoginsPerAccountPerMinute: number;
   /** Size of the PostgreSQL connection pool. */
   databasePoolSize: number;
+  /** Bearer token GET /metrics requires; unset, it answers the loopback address only. */
+  metricsToken: string | undefined;
 }
 
 export const DEFAULT_OPENING_BALANCE = 10_000_000;
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     failedLoginsPerAccountPerMinute: integer('PAYGEN_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE',
       env.PAYGEN_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE, DEFAULT_FAILED_LOGINS_PER_ACCOUNT_PER_MINUTE, 1),
     databasePoolSize: integer('PAYGEN_DATABASE_POOL_SIZE', env.PAYGEN_DATABASE_POOL_SIZE, DEFAULT_DATABASE_POOL_SIZE, 1),
+    metricsToken: env.PAYGEN_METRICS_TOKEN || undefined,
   };
   return { ...config, ...overrides };
 }
