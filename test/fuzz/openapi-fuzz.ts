@@ -229,6 +229,29 @@ function objectBody(ctx: Context, schema: Node, example: unknown): fc.Arbitrary<
   });
 }
 
+/**
+ * The example with exactly one field changed: a boundary or valid value, a value of the wrong type
+ * or an extreme one, or the field dropped. Everything else being valid, this reaches the rules and
+ * the ledger with one odd value at a time.
+ */
+function oneFieldChanged(ctx: Context, schema: Node, example: unknown): fc.Arbitrary<Record<string, unknown>> {
+  const s = resolve(ctx.doc, schema);
+  const base = (example && typeof example === 'object' ? example : {}) as Record<string, unknown>;
+  const keys = Object.keys(s.properties ?? {});
+  if (keys.length === 0) return fc.constant(base);
+  return fc.constantFrom(...keys).chain((key) => fc.oneof(
+    { weight: 3, arbitrary: valid(ctx, s.properties[key], key) },
+    { weight: 2, arbitrary: nastyNumber as fc.Arbitrary<unknown> },
+    { weight: 2, arbitrary: anyValue },
+    { weight: 1, arbitrary: fc.constant(ABSENT) },
+  ).map((value) => {
+    const body = { ...base };
+    if (value === ABSENT) delete body[key];
+    else body[key] = value;
+    return body;
+  }));
+}
+
 interface Request {
   label: string;
   method: string;
@@ -294,7 +317,8 @@ function bodies(ctx: Context, op: Node): fc.Arbitrary<{ contentType?: string; bo
   if (json) {
     const example = fillExample(ctx, json.example ?? Object.values<Node>(json.examples ?? {})[0]?.value);
     const schema = resolve(ctx.doc, json.schema);
-    choices.push({ weight: 6, arbitrary: objectBody(ctx, schema, example).map((b) => asJson(b, 'json body')) });
+    choices.push({ weight: 5, arbitrary: objectBody(ctx, schema, example).map((b) => asJson(b, 'json body')) });
+    choices.push({ weight: 5, arbitrary: oneFieldChanged(ctx, schema, example).map((b) => asJson(b, 'one field changed')) });
     choices.push({ weight: 2, arbitrary: valid(ctx, schema).map((b) => asJson(b, 'schema-valid body')) });
     choices.push({ weight: 1, arbitrary: fc.constant(asJson(example, 'example')) });
   }
