@@ -177,6 +177,19 @@ interface RouteTraits {
   authenticated: boolean;
   hasPathParams: boolean;
   paginated: boolean;
+  /** A body or query field named amount or initialBalance: a bad one alone is `invalid_amount`. */
+  takesAmount: boolean;
+}
+
+const AMOUNT_FIELDS = new Set(['amount', 'initialBalance']);
+
+/** Whether a request schema has an amount field anywhere (errors.ts maps its failures to invalid_amount). */
+function hasAmountField(schema: unknown, depth = 0): boolean {
+  if (!schema || typeof schema !== 'object' || depth > 10) return false;
+  const node = schema as OpenApiNode;
+  if (node.properties && Object.keys(node.properties).some((key) => AMOUNT_FIELDS.has(key))) return true;
+  const children = [...Object.values<unknown>(node.properties ?? {}), node.items, ...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])];
+  return children.some((child) => hasAmountField(child, depth + 1));
 }
 
 /** The codes every route of a kind can answer: authentication, validation, idempotency, paging. */
@@ -204,7 +217,7 @@ export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
     414: list(route.hasPathParams && 'uri_too_long'),
     415: list(parsesBody && 'unsupported_media_type'),
     422: list(
-      'validation_failed', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused',
+      'validation_failed', route.takesAmount && 'invalid_amount', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused',
     ),
   };
 }
@@ -228,6 +241,7 @@ function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: stri
     authenticated: !(Array.isArray(schema.security) && schema.security.length === 0),
     hasPathParams: /:[A-Za-z]/.test(url),
     paginated: Boolean(schema.querystring?.properties?.cursor),
+    takesAmount: hasAmountField(schema.body) || hasAmountField(schema.querystring),
   };
   const common = commonErrorCodes(traits);
   const merged: Record<string, string[]> = {};
