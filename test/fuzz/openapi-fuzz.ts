@@ -260,6 +260,8 @@ interface Request {
   body?: Buffer;
   /** Not valid HTTP: answered before any route (a 4xx envelope, whatever the operation). */
   malformed?: boolean;
+  /** Sent twice under one fresh Idempotency-Key: a 2xx must replay as the same answer. */
+  replay?: boolean;
 }
 
 /** A multipart body from the form's fields and files, or a broken one. */
@@ -428,12 +430,14 @@ function headersArb(ctx: Context, apiKey: string): fc.Arbitrary<{ headers: Array
 }
 
 function requestArb(ctx: Context, method: string, path: string, op: Node, apiKey: string): fc.Arbitrary<Request> {
-  return fc.tuple(pathArb(ctx, path), queryArb(ctx, op), bodies(ctx, op), headersArb(ctx, apiKey)).map(([target, query, body, h]) => {
-    const headers = [...h.headers];
+  const idempotent = (op.parameters ?? []).some((p: Node) => p.$ref === '#/components/parameters/IdempotencyKey');
+  const replayArb = idempotent ? fc.boolean() : fc.constant(false);
+  return fc.tuple(pathArb(ctx, path), queryArb(ctx, op), bodies(ctx, op), headersArb(ctx, apiKey), replayArb).map(([target, query, body, h, replay]) => {
+    const headers = replay ? h.headers.filter(([name]) => name !== 'Idempotency-Key') : [...h.headers];
     if (body.contentType) headers.push(['Content-Type', body.contentType]);
     // Content-Length and Transfer-Encoding together are not valid HTTP; so is a chunked body that is not chunked.
     const malformed = h.malformed || headers.some(([name]) => name === 'Transfer-Encoding') || /[\u0000-\u0020\u007f-\uffff]/.test(target + query);
-    return { label: body.label, method: method.toUpperCase(), target: target + query, headers, body: body.body, malformed };
+    return { label: body.label, method: method.toUpperCase(), target: target + query, headers, body: body.body, malformed, replay };
   });
 }
 
@@ -455,6 +459,15 @@ function makeValidator(doc: Node) {
     }
     return validate;
   };
+}
+
+/** A JSON body re-serialized (key order kept), anything else as text. */
+function canonical(body: Buffer): string {
+  try {
+    return JSON.stringify(JSON.parse(body.toString('utf8')));
+  } catch {
+    return body.toString('latin1');
+  }
 }
 
 const mediaType = (header: string | undefined) => (header ?? '').split(';')[0].trim().toLowerCase();
@@ -634,13 +647,30 @@ export function fuzzOpenApi(options: FuzzOptions) {
       assert.ok(operations.length > 80, `sanity: ${operations.length} operations`);
       const failures: string[] = [];
       const took: Array<[string, number]> = [];
+      let replays = 0;
       for (const [method, path, op] of operations) {
         const name = `${method.toUpperCase()} ${path}`;
         const started = performance.now();
         const result = await fc.check(fc.asyncProperty(requestArb(ctx, method, path, op, api.apiKey), async (request) => {
-          const response = await rawRequest(port, request.method, request.target, request.headers, request.body);
+          const headers: Array<[string, string | Buffer]> = request.replay ? [...request.headers, ['Idempotency-Key', `fuzz-replay-${++replays}`]] : request.headers;
+          const send = () => rawRequest(port, request.method, request.target, headers, request.body);
+          const response = await send();
           answered[`${name} ${response.status}`] = (answered[`${name} ${response.status}`] ?? 0) + 1;
           const problems = judge(ctx.doc, op, request, response, validatorOf);
+          if (request.replay && !request.malformed && response.status < 300 && !response.truncated) {
+            // The same request under the same key: the stored answer, not a second execution.
+            const again = await send();
+            // Creating a signing key with required: true makes every later mutation of the
+            // organization need a signature, its own retry included: unsigned, that is a 401.
+            const nowSigned = again.status === 401 && /signature_required/.test(again.body.toString());
+            if (nowSigned) {
+              // Nothing to compare.
+            } else if (again.status !== response.status || again.headers['idempotent-replayed'] !== 'true') {
+              problems.push(`the retry answered ${again.status} (Idempotent-Replayed: ${again.headers['idempotent-replayed']}), not a replay of ${response.status}`);
+            } else if (canonical(again.body) !== canonical(response.body)) {
+              problems.push(`the replay's body differs: ${again.body.toString().slice(0, 200)}`);
+            }
+          }
           if (problems.length) {
             throw new Error(`${problems.join('; ')}\n  answer: ${response.status} ${response.body.toString('utf8').slice(0, 300)}`);
           }
