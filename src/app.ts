@@ -18,6 +18,7 @@ import { migrate } from './platform/migrations.ts';
 import { chooseLogFormat, prettyStream, type LogFormat } from './platform/logging.ts';
 import { registerMultipart } from './platform/multipart.ts';
 import { registerShutdownGate } from './platform/shutdown.ts';
+import { createMetrics, metricsRoutes, registerMetrics } from './platform/metrics.ts';
 import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { registerSignatureVerification } from './platform/signatures.ts';
@@ -247,6 +248,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   );
   const ctx: Ctx = { db, vault: createVault(masterKey, parseMasterKeys(config.previousMasterKeys)), clock: options.clock ?? systemClock, config };
   app.decorate('ctx', ctx);
+  // First, so that its onResponse hook times every route and every 404.
+  const metrics = createMetrics({ ctx, jobs: JOBS });
+  ctx.metrics = metrics;
+  registerMetrics(app, metrics);
 
   // Fastify parses text/plain by default; this API takes JSON (and multipart where a route says so).
   app.removeContentTypeParser('text/plain');
@@ -284,6 +289,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   await app.register(operationsRoutes, { db });
+  await app.register(metricsRoutes, { metrics, token: config.metricsToken });
   await app.register(organizationsRoutes, { ctx });
   await app.register(accountsRoutes, { ctx });
   await app.register(cardHoldersRoutes, { ctx });

@@ -38,6 +38,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Prefix of every Redis key Paygen writes (several deployments on one Redis, or tests). */
   redisKeyPrefix: string;
+  /** Bearer token GET /metrics requires; unset, it answers the loopback address only. */
+  metricsToken: string | undefined;
 }
 
 export const DEFAULT_OPENING_BALANCE = 10_000_000;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       env.PAYGEN_DATABASE_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_CONNECT_TIMEOUT_MS, 100, 600_000),
     shutdownTimeoutMs: integer('PAYGEN_SHUTDOWN_TIMEOUT_MS', env.PAYGEN_SHUTDOWN_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 600_000),
     redisKeyPrefix: env.PAYGEN_REDIS_KEY_PREFIX ?? '',
+    metricsToken: env.PAYGEN_METRICS_TOKEN || undefined,
   };
   return { ...config, ...overrides };
 }

@@ -3,12 +3,15 @@ import type { Config } from '../config.ts';
 import type { Clock } from './clock.ts';
 import type { Db } from './db.ts';
 import type { Vault } from './crypto.ts';
+import type { MetricsSink } from './metrics.ts';
 
 export interface Ctx {
   db: Db;
   vault: Vault;
   clock: Clock;
   config: Config;
+  /** Counters services report to (GET /metrics); absent in a process without metrics. */
+  metrics?: MetricsSink;
 }
 
 /** Who is calling: resolved from x-api-key or Authorization: Bearer before any handler runs. */

@@ -11,6 +11,8 @@ export interface Job {
   idleDelayMs: number;
   /** Does one batch of work and returns how many items it handled; 0 means idle. */
   run(ctx: Ctx): Promise<number>;
+  /** How many items are due now and not yet done (the queue depth of GET /metrics). */
+  depth?(ctx: Ctx): Promise<number>;
 }
 
 /** Runs in a row while a job keeps finding work, before yielding to a pause anyway. */

@@ -13,7 +13,7 @@ import { SIGNATURE_CLOCK_SKEW_SECONDS } from './signatures.ts';
 import { webhooksSection } from '../modules/events/events.webhooks.ts';
 
 /** Statuses whose codes a route lists in `schema.errorCodes`. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 414 | 415 | 422 | 503;
 export type RouteErrorCodes = Partial<Record<ErrorStatus, readonly string[]>>;
 
 declare module 'fastify' {
@@ -178,19 +178,36 @@ interface RouteTraits {
   method: string;
   authenticated: boolean;
   hasPathParams: boolean;
-  hasInput: boolean;
   paginated: boolean;
+  /** A body or query field named amount or initialBalance: a bad one alone is `invalid_amount`. */
+  takesAmount: boolean;
+}
+
+const AMOUNT_FIELDS = new Set(['amount', 'initialBalance']);
+
+/** Whether a request schema has an amount field anywhere (errors.ts maps its failures to invalid_amount). */
+function hasAmountField(schema: unknown, depth = 0): boolean {
+  if (!schema || typeof schema !== 'object' || depth > 10) return false;
+  const node = schema as OpenApiNode;
+  if (node.properties && Object.keys(node.properties).some((key) => AMOUNT_FIELDS.has(key))) return true;
+  const children = [...Object.values<unknown>(node.properties ?? {}), node.items, ...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])];
+  return children.some((child) => hasAmountField(child, depth + 1));
 }
 
 /** The codes every route of a kind can answer: authentication, validation, idempotency, paging. */
 export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
   const mutating = MUTATING.has(route.method);
+  // Fastify parses a body sent with OPTIONS too (a CORS preflight has none, but a client may send one).
+  const parsesBody = mutating || route.method === 'OPTIONS';
   const idempotent = mutating && route.authenticated;
   const list = (...codes: Array<string | false>) => codes.filter((c): c is string => Boolean(c));
+  // Every request's URL is decoded, its query string checked for control characters and its
+  // Content-Digest verified (a request without a body may send one, of empty content) before any
+  // route runs, so those codes belong to every operation, reads and public routes included.
   return {
     400: list(
-      mutating && 'invalid_json', mutating && 'invalid_header', mutating && 'content_digest_mismatch',
-      mutating && 'unsupported_digest_algorithm',
+      parsesBody && 'invalid_json', 'invalid_header', 'content_digest_mismatch', 'unsupported_digest_algorithm',
+      'invalid_url',
     ),
     401: list(
       route.authenticated && 'unauthorized', ...SIGNATURE_CODES.map((code) => route.authenticated && code),
@@ -198,10 +215,11 @@ export function commonErrorCodes(route: RouteTraits): RouteErrorCodes {
     403: list(route.authenticated && 'forbidden'),
     404: list(route.hasPathParams && 'not_found'),
     409: list(idempotent && 'idempotency_key_in_use'),
-    413: list(mutating && 'payload_too_large'),
-    415: list(mutating && 'unsupported_media_type'),
+    413: list(parsesBody && 'payload_too_large'),
+    414: list(route.hasPathParams && 'uri_too_long'),
+    415: list(parsesBody && 'unsupported_media_type'),
     422: list(
-      route.hasInput && 'validation_failed', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused',
+      'validation_failed', route.takesAmount && 'invalid_amount', route.paginated && 'invalid_cursor', idempotent && 'idempotency_key_reused',
     ),
   };
 }
@@ -224,8 +242,8 @@ function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: stri
     method,
     authenticated: !(Array.isArray(schema.security) && schema.security.length === 0),
     hasPathParams: /:[A-Za-z]/.test(url),
-    hasInput: Boolean(schema.body || schema.querystring || schema.params),
     paginated: Boolean(schema.querystring?.properties?.cursor),
+    takesAmount: hasAmountField(schema.body) || hasAmountField(schema.querystring),
   };
   const common = commonErrorCodes(traits);
   const merged: Record<string, string[]> = {};
@@ -239,7 +257,6 @@ function transformRoute({ schema, url, route }: { schema: OpenApiNode; url: stri
       operationId: rest.operationId ?? operationIdOf(method, url),
       'x-error-codes': merged,
       'x-idempotent': MUTATING.has(method) && traits.authenticated,
-      'x-mutating': MUTATING.has(method),
     },
   };
 }
@@ -261,8 +278,11 @@ function describeErrors(operation: OpenApiNode, codes: Record<string, string[]>)
     if (codes[status]?.length) operation.responses[status] = errorResponse(codes[status], content);
     else delete operation.responses[status];
   }
+  // A status only the common codes add is answered like the route's own errors: a hosted page
+  // answers every error as a page (a bad Content-Digest on GET /card-reveal/:token is HTML too).
+  const own = Object.entries<OpenApiNode>(operation.responses ?? {}).find(([status]) => /^4\d\d$/.test(status))?.[1].content;
   for (const [status, list] of Object.entries(codes)) {
-    if (list.length && !operation.responses[status]) operation.responses[status] = errorResponse(list);
+    if (list.length && !operation.responses[status]) operation.responses[status] = errorResponse(list, own);
   }
   // Every route is rate-limited, public ones per client address.
   operation.responses['429'] = {
@@ -282,9 +302,9 @@ function documentIdempotency(operation: OpenApiNode) {
   }
 }
 
-/** Every operation may ask for a response digest; a mutation, which has a body, may send one. */
-function documentDigests(operation: OpenApiNode, mutating: boolean) {
-  const refs = [...(mutating ? ['ContentDigest'] : []), 'WantContentDigest'];
+/** Every operation may ask for a response digest and send one (of empty content without a body). */
+function documentDigests(operation: OpenApiNode) {
+  const refs = ['ContentDigest', 'WantContentDigest'];
   operation.parameters = [...(operation.parameters ?? []), ...refs.map((name) => ({ $ref: `#/components/parameters/${name}` }))];
 }
 
@@ -305,10 +325,9 @@ function finishOperation(operation: OpenApiNode) {
   describeErrors(operation, operation['x-error-codes'] ?? {});
   multipartExample(operation);
   if (operation['x-idempotent']) documentIdempotency(operation);
-  documentDigests(operation, operation['x-mutating']);
+  documentDigests(operation);
   delete operation['x-error-codes'];
   delete operation['x-idempotent'];
-  delete operation['x-mutating'];
   // The schemas keep `limit` and `sort` required so that handlers see them typed as present, and
   // the validator fills in their defaults; to a client, a parameter with a default is optional.
   for (const parameter of operation.parameters ?? []) {

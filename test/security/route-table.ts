@@ -43,6 +43,8 @@ export const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$
 export const PUBLIC_ROUTES: RegExp[] = [
   /^GET \/health$/,
   /^GET \/ready$/,
+  // Scraped by Prometheus: a bearer token of its own (PAYGEN_METRICS_TOKEN) or loopback only.
+  /^GET \/metrics$/,
   /^GET \/openapi\.json$/,
   /^GET \/docs(\/.*)?$/,
   /^POST \/auth\/signup$/,

@@ -168,6 +168,14 @@ export function claimExpired(db: Queryable, now: Date, limit: number, organizati
   );
 }
 
+/** Pending authorizations past their expiresAt: the expiry sweeper's queue depth. */
+export async function countExpired(db: Queryable, now: Date): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM authorizations WHERE status = 'pending' AND expires_at <= $1`, [now],
+  );
+  return rows[0]?.n ?? 0;
+}
+
 /** A savepoint lets a forced capture try the guarded debit and fall back without aborting. */
 export async function savepoint(db: Queryable, name: string) {
   await db.query(`SAVEPOINT ${name}`);

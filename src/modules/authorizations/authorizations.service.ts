@@ -201,7 +201,14 @@ async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string):
   }
 }
 
+/** Decides an authorization (decide below) and counts the decision for GET /metrics. */
 export async function authorize(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
+  const authorization = await decide(ctx, organizationId, body);
+  ctx.metrics?.authorization(authorization.approved, authorization.declineReason);
+  return authorization;
+}
+
+async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
   if (body.networkId) {
     const existing = await repo.findByNetworkId(ctx.db, organizationId, body.networkId);
     if (existing) return present(existing);

@@ -24,4 +24,7 @@ export function sweepExpiredHolds(ctx: Ctx, organizationId: string | null = null
   });
 }
 
-export const expiryJob: Job = { name: 'authorization-expiry', idleDelayMs: EXPIRY_IDLE_DELAY_MS, run: (ctx) => sweepExpiredHolds(ctx) };
+export const expiryJob: Job = {
+  name: 'authorization-expiry', idleDelayMs: EXPIRY_IDLE_DELAY_MS, run: (ctx) => sweepExpiredHolds(ctx),
+  depth: (ctx) => repo.countExpired(ctx.db, ctx.clock.now()),
+};

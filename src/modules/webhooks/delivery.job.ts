@@ -121,6 +121,8 @@ async function attempt(ctx: Ctx, delivery: Claimed, event: EventRow, options: De
       status: succeeded ? 'succeeded' : next ? 'pending' : 'failed', dueAt: next, statusCode: outcome.statusCode, error,
     }, finishedAt);
   });
+  const lagSeconds = (attemptedAt.getTime() - new Date(event.created_at).getTime()) / 1000;
+  ctx.metrics?.webhookDelivery(succeeded ? 'succeeded' : next ? 'retrying' : 'failed', lagSeconds);
 }
 
 export async function deliverDue(ctx: Ctx, options: DeliveryJobOptions): Promise<number> {
@@ -143,7 +145,10 @@ export function createDeliveryJob(overrides: Partial<DeliveryJobOptions> = {}): 
     batchSize: DELIVERY_BATCH_SIZE, timeoutMs: DELIVERY_TIMEOUT_MS, leaseMs: DELIVERY_LEASE_MS, idleDelayMs: DELIVERY_IDLE_DELAY_MS,
     ...overrides,
   };
-  return { name: 'webhook-delivery', idleDelayMs: options.idleDelayMs, run: (ctx) => deliverDue(ctx, options) };
+  return {
+    name: 'webhook-delivery', idleDelayMs: options.idleDelayMs, run: (ctx) => deliverDue(ctx, options),
+    depth: (ctx) => repo.countDue(ctx.db, ctx.clock.now()),
+  };
 }
 
 /** The job of JOBS (src/jobs.ts). */

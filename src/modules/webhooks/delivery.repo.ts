@@ -36,6 +36,14 @@ export function lockDue(tx: Queryable, now: Date, limit: number, organizationId:
   );
 }
 
+/** Deliveries due now (pending, or sending past their lease): the job's queue depth. */
+export async function countDue(db: Queryable, now: Date): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND due_at <= $1`, [now],
+  );
+  return rows[0]?.n ?? 0;
+}
+
 /** Claims locked deliveries for one attempt each: sending, attempt counted, leased until `leaseEnd`. */
 export async function markSending(tx: Queryable, ids: string[], now: Date, leaseEnd: Date) {
   if (!ids.length) return;
