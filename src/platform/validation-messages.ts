@@ -29,6 +29,8 @@ export const PATTERN_MESSAGES: Record<string, string> = {
     'must be 1 to 16 letters, digits, spaces or hyphens, starting and ending with a letter or digit, such as 94105',
   '^(?=.*\\S)[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]+$':
     'must be printable text with at least one visible character (no control or text-direction characters)',
+  '^(?=[\\s\\S]*\\S)[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]+$':
+    'must be text with at least one visible character; line breaks and tabs are allowed, other control and text-direction characters are not',
   '^(\\*|[a-z-]+:(read|write|\\*))$': 'must be * or a scope such as cards:read, cards:write or cards:*',
   '^[\\x21-\\x7e]+$': 'must be printable ASCII without spaces, such as backend-2026',
   '^[\\x20-\\x7e]+$': 'must be printable ASCII characters (space to ~)',
