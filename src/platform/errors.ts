@@ -107,6 +107,7 @@ export const ERROR_CODES: Record<string, string> = {
   account_not_empty: 'An account closes only at zero balance with no open holds.',
   email_taken: 'A user with this email already exists.',
   card_holder_not_verified: 'The program requires a verified card holder.',
+  kyc_documents_required: 'The card program demands KYC documents (requiredDocuments) that the card holder has not uploaded.',
   card_holder_rejected: 'The card holder failed KYC.',
   nationality_blocked: 'The program does not issue to this nationality.',
   program_inactive: 'The card program is inactive.',

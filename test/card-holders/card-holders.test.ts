@@ -20,9 +20,9 @@ describe('creating card holders', () => {
     assert.equal(res.body.statusCode, 201);
     const holder = res.body.data;
     assert.match(holder.id, /^ch_[0-9a-z]{26}$/);
-    const { id, kycStatus, kycReason, documents, spendControls, createdAt, updatedAt, ...fields } = holder;
+    const { id, kycStatus, kycReason, documents, spendControls, programId, createdAt, updatedAt, ...fields } = holder;
     assert.deepEqual(fields, FULL);
-    assert.deepEqual({ kycStatus, kycReason, documents, spendControls }, { kycStatus: 'verified', kycReason: null, documents: [], spendControls: null });
+    assert.deepEqual({ kycStatus, kycReason, documents, spendControls, programId }, { kycStatus: 'verified', kycReason: null, documents: [], spendControls: null, programId: null });
     assert.equal(createdAt, updatedAt);
     assert.deepEqual(await eventTypes(api, id), ['card_holder.created']);
     const event = (await api.request('GET', `/events?resourceId=${id}`)).body.data[0];

@@ -173,7 +173,7 @@ describe('PUT /cards/:id/pin', () => {
 
   test('cardPin at issuance follows the same rules (a keypad line is refused there too)', async () => {
     const card = await h.issueCard();
-    const res = await h.call('POST', '/cards', { body: { debitAccountId: h.accountId, cardHolderId: card.cardHolderId, type: 'virtual', brand: 'Visa', currency: 'USD', cardPin: '2580' } });
+    const res = await h.call('POST', '/cards', { body: { debitAccountId: h.accountId, cardHolderId: card.cardHolderId, type: 'virtual', brand: 'Visa', currency: 'USD', amount: 0, cardPin: '2580' } });
     assert.equal(res.status, 422, res.text);
     assert.equal(res.body.error.code, 'weak_pin');
   });

@@ -37,7 +37,7 @@ export async function startPinHarness(): Promise<PinHarness> {
     log: () => captured,
     async issueCard(holder = {}, extra = {}) {
       const owner = await createCardHolder(api, holder);
-      const res = await call('POST', '/cards', { body: { debitAccountId: account.id, cardHolderId: owner.id, type: 'virtual', brand: 'Visa', currency: 'USD', ...extra } });
+      const res = await call('POST', '/cards', { body: { debitAccountId: account.id, cardHolderId: owner.id, type: 'virtual', brand: 'Visa', currency: 'USD', amount: 0, ...extra } });
       assert.equal(res.status, 201, res.text);
       return res.body.data;
     },

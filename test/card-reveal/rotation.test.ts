@@ -26,7 +26,7 @@ const start = (config: Record<string, string>) =>
 async function issueCard(api: Harness, apiKey: string) {
   const account = await createAccount(api);
   const holder = await createCardHolder(api);
-  const res = await send(api.baseUrl, 'POST', '/cards', { body: { debitAccountId: account.id, cardHolderId: holder.id, type: 'virtual', brand: 'Visa', currency: 'USD' } }, apiKey);
+  const res = await send(api.baseUrl, 'POST', '/cards', { body: { debitAccountId: account.id, cardHolderId: holder.id, type: 'virtual', brand: 'Visa', currency: 'USD', amount: 0 } }, apiKey);
   assert.equal(res.status, 201, res.text);
   return res.body.data.id as string;
 }

@@ -66,7 +66,7 @@ describe('issuance', () => {
     assert.equal(byName.body.data.scheme, 'MC');
     assert.equal(byName.body.data.balance.available, 700);
     const programs = await api.request('GET', '/card-programs?brand=Visa&currency=EUR');
-    const byId = await api.request('POST', '/cards', { body: { debitAccountId: account.id, cardHolderId: holder.id, type: 'virtual', currency: 'EUR', typeId: programs.body.data[0].id, status: 'locked' } });
+    const byId = await api.request('POST', '/cards', { body: { debitAccountId: account.id, cardHolderId: holder.id, type: 'virtual', currency: 'EUR', typeId: programs.body.data[0].id, status: 'locked', amount: 0 } });
     assert.equal(byId.status, 201, byId.text);
     assert.equal(byId.body.data.programName, 'Visa EUR');
     assert.equal(byId.body.data.status, 'locked');

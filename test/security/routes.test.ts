@@ -96,6 +96,7 @@ const BODIES: Record<string, () => RequestOptions> = {
   'POST /cards/:id/top-up': () => ({ body: { amount: 100 } }),
   'POST /cards/:id/withdraw': () => ({ body: { amount: 100 } }),
   'POST /cards/:id/replace': () => ({ body: { reason: 'stolen' } }),
+  'POST /accounts/:id/cards': () => ({ body: { firstName: 'Ada', lastName: 'Lovelace', type: 'virtual', currency: 'USD', typeId: ids['card-programs'], amount: 100 } }),
   'PUT /cards/:id/pin': () => ({ body: { pin: '4826' } }),
   'PATCH /webhooks/:id': () => ({ body: { description: 'Hijacked' } }),
   'POST /webhooks/:id/replay': () => ({ body: { since: '2020-01-01T00:00:00.000Z' } }),

@@ -93,6 +93,7 @@ test('every catalog sample validates against its resource schema', async () => {
   const { Transaction } = await import('../../src/modules/transactions/transactions.schemas.ts');
   const { CardRevealed } = await import('../../src/modules/cards/card-reveal.schemas.ts');
   const { Dispute, EvidenceFile } = await import('../../src/modules/disputes/disputes.schemas.ts');
+  const { PinBlocked } = await import('../../src/modules/cards/card-pins.schemas.ts');
   for (const format of ['date-time', 'date', 'email', 'uri', 'binary']) {
     if (!FormatRegistry.Has(format)) FormatRegistry.Set(format, (value) => format !== 'date-time' || !Number.isNaN(Date.parse(value)));
   }
@@ -101,6 +102,7 @@ test('every catalog sample validates against its resource schema', async () => {
     if (type === 'account.deposit_received') return Deposit;
     if (type === 'transfer.created') return BookTransfer;
     if (type === 'card.revealed') return CardRevealed;
+    if (type === 'card.pin_blocked') return PinBlocked;
     if (type === 'card_holder.document_added' || type === 'card.pin_updated' || type === 'webhook.test') return null;
     const resource = type.split('.')[0];
     return ({ account: Account, card: Card, card_holder: CardHolder, card_program: Program, budget: Budget, authorization: Authorization,

@@ -116,6 +116,11 @@ export async function requireDebitable(tx: Queryable, organizationId: string, id
   return row;
 }
 
+/** For other modules: whether the organization has this account (any status). */
+export async function accountExists(db: Queryable, organizationId: string, id: string) {
+  return (await repo.findAccount(db, organizationId, id)) !== undefined;
+}
+
 /** For other modules: the account a card draws on (any status), locked FOR SHARE until commit. */
 export async function findForCard(tx: Queryable, organizationId: string, id: string) {
   const row = await repo.findAccount(tx, organizationId, id, 'share');

@@ -6,11 +6,13 @@ const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const ENTRY_MODES = ['ecommerce', 'contactless', 'chip', 'swipe'] as const;
+/** Entry modes where the card holder can key in a PIN at the terminal. */
+export const PIN_ENTRY_MODES: ReadonlySet<string> = new Set(['contactless', 'chip', 'swipe']);
 export const AUTHORIZATION_STATUSES = ['pending', 'closed', 'reversed', 'expired', 'declined'] as const;
 export const DECISION_SOURCES = ['rules', 'webhook', 'webhook_timeout', 'webhook_error'] as const;
 /** Stable decline reasons, in the order the checks run. */
 export const DECLINE_REASONS = [
-  'card_not_active', 'card_expired', 'currency_mismatch', 'spend_limit_exceeded', 'category_blocked', 'country_blocked',
+  'card_not_active', 'card_expired', 'pin_blocked', 'incorrect_pin', 'pin_not_set', 'currency_mismatch', 'spend_limit_exceeded', 'category_blocked', 'country_blocked',
   'insufficient_funds', 'budget_exceeded', 'budget_closed', 'webhook_declined',
 ] as const;
 export type DeclineReason = (typeof DECLINE_REASONS)[number];
@@ -33,6 +35,12 @@ export const CreateAuthorizationBody = Type.Object({
   entryMode: Type.Union(ENTRY_MODES.map((m) => Type.Literal(m))),
   partialApprovalSupported: Type.Optional(Type.Boolean({ default: false, description: 'The terminal accepts approval of less than asked when funds are short.' })),
   networkId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'The network\'s message id: the same id twice returns the stored decision and holds once.' })),
+  pin: Type.Optional(Type.String({
+    pattern: '^\\d{4}$',
+    description: 'The PIN the card holder keyed in at the terminal (chip, swipe or contactless only). Checked after the ' +
+      'card\'s status and expiry: a wrong one declines as incorrect_pin, the third wrong one in a row blocks the PIN ' +
+      '(card.pin_blocked) and later PIN payments decline as pin_blocked until a new PIN is set. Never stored or echoed.',
+  })),
 }, {
   additionalProperties: false,
   examples: [{

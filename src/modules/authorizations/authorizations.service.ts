@@ -5,17 +5,18 @@
 // authorization and records its event. Declines are data: a 201 with approved false and no hold.
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
-import { ApiError, notFound } from '../../platform/errors.ts';
+import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import * as budgets from '../budgets/budgets.service.ts';
 import * as cardHolders from '../card-holders/card-holders.service.ts';
 import * as programs from '../card-programs/card-programs.service.ts';
 import { lockCard, viewCard } from '../cards/card-lifecycle.service.ts';
+import { verifyPin } from '../cards/card-pins.service.ts';
 import type { CardRow } from '../cards/cards.repo.ts';
 import { recordEvent } from '../events/events.service.ts';
 import * as ledger from '../ledger/ledger.service.ts';
-import type { Authorization, CreateAuthorizationBody, DeclineReason } from './authorizations.schemas.ts';
+import { PIN_ENTRY_MODES, type Authorization, type CreateAuthorizationBody, type DeclineReason } from './authorizations.schemas.ts';
 import * as repo from './authorizations.repo.ts';
 import { askForDecision, type Decision } from './decision-webhook.ts';
 import { withLockWait } from './lock-wait.ts';
@@ -154,6 +155,23 @@ async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: 
   return authorization;
 }
 
+/**
+ * A PIN keyed in at the terminal, checked right after the card's status and expiry (a card that
+ * cannot pay declines for that, without counting a try). The check and, when the PIN is refused,
+ * the decline commit in one transaction under the card lock, so two racing tries count twice and
+ * a duplicate network message (rolled back) counts none. Null: the PIN is right, carry on.
+ */
+function checkPin(ctx: Ctx, req: Request, card: CardRow, ttl: number): Promise<Authorization | null> {
+  return ctx.db.transaction(async (tx) => {
+    const locked = await lockCard(tx, req.organizationId, card.id);
+    const now = ctx.clock.now();
+    if (cardUsable(locked, req.body.entryMode, now)) return null;
+    const check = await verifyPin(ctx, tx, locked, req.body.pin!, req.id, now);
+    if (check === 'ok') return null;
+    return store(ctx, tx, newRow(req, locked, { reason: check }, null, ttl, now), locked, '');
+  });
+}
+
 function storeDecline(ctx: Ctx, req: Request, card: CardRow, reason: DeclineReason, decision: Decision | null, ttl: number) {
   return ctx.db.transaction(async (tx) => store(ctx, tx, newRow(req, card, { reason }, decision, ttl, ctx.clock.now()), card, ''));
 }
@@ -209,6 +227,9 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
 }
 
 async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
+  if (body.pin !== undefined && !PIN_ENTRY_MODES.has(body.entryMode)) {
+    throw unprocessable('validation_failed', 'A PIN is keyed in at a terminal: entryMode chip, swipe or contactless.', 'pin');
+  }
   if (body.networkId) {
     const existing = await repo.findByNetworkId(ctx.db, organizationId, body.networkId);
     if (existing) return present(existing);
@@ -217,7 +238,10 @@ async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizatio
   // A request in another currency than the card's is declined before any hold, so the settlement
   // account of the request's currency is the one a hold would credit.
   const settlementId = knownSettlementAccountId(organizationId, req.currency);
-  const answered = settlementId ? await authorizeUnderLock(ctx, req, settlementId) : undefined;
+  // A keyed-in PIN is checked (and a wrong one counted) in a transaction of its own before the
+  // rules, which only the full path does: such a payment never takes the one-transaction path.
+  const short = settlementId && body.pin === undefined;
+  const answered = short ? await authorizeUnderLock(ctx, req, settlementId) : undefined;
   return answered ?? authorizeInSteps(ctx, req);
 }
 
@@ -233,6 +257,10 @@ async function authorizeInSteps(ctx: Ctx, req: Request): Promise<Authorization> 
   const holder = card.card_holder_id ? await cardHolders.findCardHolder(ctx.db, organizationId, card.card_holder_id) : undefined;
   const sets = controlSets(card, program.default_spend_controls, holder?.spend_controls ?? null);
   try {
+    if (body.pin !== undefined) {
+      const refused = await checkPin(ctx, req, card, program.hold_ttl_hours);
+      if (refused) return refused;
+    }
     let answered: Verdict = { amount: body.amount };
     let decision: Decision | null = null;
     // Without a decision webhook the rules run once, under the card lock below; with one, they

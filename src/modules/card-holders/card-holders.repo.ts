@@ -1,5 +1,6 @@
 import type { Queryable } from '../../platform/db.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import type { KycStatus } from './card-holders.schemas.ts';
 
 export interface CardHolderRow {
   id: string;
@@ -17,7 +18,8 @@ export interface CardHolderRow {
   postal_code: string | null;
   country: string | null;
   spend_controls: unknown;
-  kyc_status: 'pending' | 'needs_information' | 'verified' | 'rejected';
+  kyc_status: KycStatus;
+  program_id: string | null;
   kyc_reason: string | null;
   created_at: Date;
   updated_at: Date;
@@ -37,7 +39,7 @@ export interface DocumentRow {
 }
 
 const HOLDER_COLUMNS = ['first_name', 'last_name', 'email', 'phone_number', 'date_of_birth', 'nationality', 'address_line1',
-  'address_line2', 'city', 'state', 'postal_code', 'country', 'kyc_status', 'kyc_reason', 'spend_controls'] as const;
+  'address_line2', 'city', 'state', 'postal_code', 'country', 'kyc_status', 'kyc_reason', 'spend_controls', 'program_id'] as const;
 export type HolderChanges = Partial<Pick<CardHolderRow, (typeof HOLDER_COLUMNS)[number]>>;
 
 const DOCUMENT_COLUMNS = 'id, organization_id, card_holder_id, kind, file_name, content_type, size_bytes, sha256, created_at';
@@ -56,11 +58,12 @@ export async function lockCardHolder(db: Queryable, organizationId: string, id: 
 export async function insertCardHolder(db: Queryable, row: CardHolderRow) {
   await db.query(
     `INSERT INTO card_holders (id, organization_id, first_name, last_name, email, phone_number, date_of_birth, nationality,
-       address_line1, address_line2, city, state, postal_code, country, kyc_status, kyc_reason, created_at, updated_at, spend_controls)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+       address_line1, address_line2, city, state, postal_code, country, kyc_status, kyc_reason, created_at, updated_at, spend_controls,
+       program_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
     [row.id, row.organization_id, row.first_name, row.last_name, row.email, row.phone_number, row.date_of_birth, row.nationality,
       row.address_line1, row.address_line2, row.city, row.state, row.postal_code, row.country, row.kyc_status, row.kyc_reason,
-      row.created_at, row.updated_at, row.spend_controls == null ? null : JSON.stringify(row.spend_controls)],
+      row.created_at, row.updated_at, row.spend_controls == null ? null : JSON.stringify(row.spend_controls), row.program_id],
   );
 }
 
@@ -101,6 +104,15 @@ export function listDocuments(db: Queryable, organizationId: string, cardHolderI
     `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE organization_id = $1 AND card_holder_id = ANY($2) ORDER BY id`,
     [organizationId, cardHolderIds],
   );
+}
+
+/** The kinds of document a holder has uploaded (each kind once). */
+export async function documentKinds(db: Queryable, organizationId: string, cardHolderId: string) {
+  const rows = await db.query<{ kind: string }>(
+    'SELECT DISTINCT kind FROM documents WHERE organization_id = $1 AND card_holder_id = $2',
+    [organizationId, cardHolderId],
+  );
+  return new Set(rows.map((r) => r.kind));
 }
 
 export async function countDocuments(db: Queryable, organizationId: string, cardHolderId: string) {

@@ -34,7 +34,7 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
       errorCodes: {
         400: ['invalid_multipart'],
         415: ['unsupported_file_type'],
-        422: ['card_holder_underage', 'invalid_file', 'too_many_documents'],
+        422: ['card_holder_underage', 'invalid_file', 'too_many_documents', 'program_not_found'],
       },
       consumes: JSON_OR_MULTIPART,
       body: CreateCardHolderBody, response: responses(201, envelope(CardHolderRef), 'Card holder created'),
@@ -67,7 +67,7 @@ export async function cardHoldersRoutes(app: FastifyInstance, { ctx }: { ctx: Ct
       errorCodes: {
         400: ['invalid_multipart'],
         415: ['unsupported_file_type'],
-        422: ['card_holder_underage', 'invalid_file', 'too_many_documents'],
+        422: ['card_holder_underage', 'invalid_file', 'too_many_documents', 'program_not_found'],
       },
       consumes: JSON_OR_MULTIPART,
       params: IdParams, body: UpdateCardHolderBody, response: responses(200, envelope(CardHolderRef), 'Card holder updated'),

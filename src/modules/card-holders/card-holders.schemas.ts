@@ -1,7 +1,8 @@
 import { Type, type Static, type TString } from '@sinclair/typebox';
 import { SpendControls } from '../card-programs/card-programs.schemas.ts';
 
-export const KYC_STATUSES = ['pending', 'needs_information', 'verified', 'rejected'] as const;
+/** in_review: every document the holder's program demands is in; the KYC review decides. */
+export const KYC_STATUSES = ['pending', 'needs_information', 'in_review', 'verified', 'rejected'] as const;
 export type KycStatus = (typeof KYC_STATUSES)[number];
 export const KycStatusSchema = Type.Union(KYC_STATUSES.map((s) => Type.Literal(s)));
 
@@ -32,6 +33,12 @@ const fields = {
   country: Alpha2('ISO 3166-1 alpha-2 (upper case). Required, with state for US, for a verified holder.'),
 };
 
+const ProgramId = Type.String({
+  minLength: 1, maxLength: 64, examples: ['prg_01jd0000000000000000000000'],
+  description: 'The card program the holder applies for. When it demands documents (requiredDocuments), the holder ' +
+    'stays pending until they are uploaded, then in_review until the KYC review decides.',
+});
+
 /** How the file fields appear in the OpenAPI document; as JSON text they are refused. */
 const file = (description: string) => Type.Optional(Type.String({ format: 'binary', description: `${description} JPEG, PNG or PDF (checked by content), at most 10 MiB. multipart/form-data only.` }));
 const files = {
@@ -55,6 +62,7 @@ export const CreateCardHolderBody = Type.Object({
   postalCode: Type.Optional(fields.postalCode),
   country: Type.Optional(fields.country),
   spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()], { description: 'JSON bodies only.' })),
+  programId: Type.Optional(ProgramId),
   ...files,
 }, {
   additionalProperties: false,
@@ -83,6 +91,7 @@ export const UpdateCardHolderBody = Type.Object({
   postalCode: clearable(fields.postalCode),
   country: clearable(fields.country),
   spendControls: Type.Optional(Type.Union([Type.Ref(SpendControls), Type.Null()], { description: 'JSON bodies only; null clears them.' })),
+  programId: Type.Optional(ProgramId),
   ...files,
 }, {
   additionalProperties: false,
@@ -140,6 +149,7 @@ export const CardHolder = Type.Object({
   postalCode: Nullable(Type.String()),
   country: Nullable(Type.String()),
   spendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
+  programId: Type.Union([Type.String(), Type.Null()], { description: 'The program the holder applied for, if given.' }),
   kycStatus: KycStatusSchema,
   kycReason: Nullable(Type.String({ description: 'Why the status is not verified (missing fields, or the reviewer\'s reason).' })),
   documents: Type.Array(Type.Ref(Document)),

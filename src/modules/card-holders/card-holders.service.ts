@@ -6,13 +6,14 @@ import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { Upload } from '../../platform/multipart.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
+import * as programs from '../card-programs/card-programs.service.ts';
 import { changedAttributes, recordEvent } from '../events/events.service.ts';
 import * as repo from './card-holders.repo.ts';
 import {
   DOCUMENT_KINDS, HOLDER_FIELDS, type CardHolder, type CreateCardHolderBody, type Document, type HolderFields, type KycBody,
   type UpdateCardHolderBody,
 } from './card-holders.schemas.ts';
-import { checkIdentityFields, evaluateKyc, touchesIdentity } from './kyc.ts';
+import { checkIdentityFields, evaluateKyc, touchesIdentity, withDocuments } from './kyc.ts';
 import { checkFiles, downloadFileName, type CheckedFile } from './uploads.ts';
 
 export type CardHolderRow = repo.CardHolderRow;
@@ -49,6 +50,7 @@ export function present(row: CardHolderRow, documents: repo.DocumentRow[]): Card
     dateOfBirth: row.date_of_birth, nationality: row.nationality, addressLine1: row.address_line1, addressLine2: row.address_line2,
     city: row.city, state: row.state, postalCode: row.postal_code, country: row.country,
     spendControls: (row.spend_controls ?? null) as CardHolder['spendControls'],
+    programId: row.program_id,
     kycStatus: row.kyc_status, kycReason: row.kyc_reason,
     documents: documents.filter((d) => d.card_holder_id === row.id).map(presentDocument),
     createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
@@ -69,6 +71,40 @@ function textFields(body: Record<string, unknown>): HolderFields {
     }
   }
   return Object.fromEntries(HOLDER_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f] as string | null]));
+}
+
+/** The document kinds the program demands (none without a program), or a 422 for an unknown program. */
+async function requiredDocuments(tx: Queryable, organizationId: string, programId: string | null) {
+  if (!programId) return [];
+  const program = await programs.findProgram(tx, organizationId, programId);
+  if (!program) throw unprocessable('program_not_found', `Card program ${programId} not found.`, 'programId');
+  return program.required_documents;
+}
+
+/** What the holder's program still waits for: the demanded kinds not among `have`. */
+const missingOf = (required: string[], have: Set<string>) => required.filter((kind) => !have.has(kind));
+
+/** For card issuance: the demanded document kinds the holder has not uploaded. */
+export async function missingDocuments(tx: Queryable, organizationId: string, cardHolderId: string, required: string[]) {
+  return required.length ? missingOf(required, await repo.documentKinds(tx, organizationId, cardHolderId)) : [];
+}
+
+/**
+ * After an upload: a holder waiting for its program's documents (pending) moves to in_review once
+ * all are in, with card_holder.kyc_updated; the simulator's KYC review then decides.
+ */
+async function settleDocumentWait(tx: Queryable, organizationId: string, id: string, at: Date) {
+  const holder = await repo.findCardHolder(tx, organizationId, id);
+  if (!holder || holder.kyc_status !== 'pending' || !holder.program_id) return;
+  const required = await requiredDocuments(tx, organizationId, holder.program_id);
+  if (!required.length) return;
+  const kyc = withDocuments({ status: 'verified', reason: null }, missingOf(required, await repo.documentKinds(tx, organizationId, id)));
+  if (kyc.status === holder.kyc_status && kyc.reason === holder.kyc_reason) return;
+  await repo.updateCardHolder(tx, organizationId, id, { kyc_status: kyc.status, kyc_reason: kyc.reason }, at);
+  await recordEvent(tx, {
+    organizationId, type: 'card_holder.kyc_updated', resourceId: id, data: await load(tx, organizationId, id),
+    previousAttributes: { kycStatus: holder.kyc_status, kycReason: holder.kyc_reason }, at,
+  });
 }
 
 /** Stores the checked files and records one card_holder.document_added event for each. */
@@ -94,10 +130,11 @@ export function createCardHolder(ctx: Ctx, organizationId: string, body: CreateC
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
     const id = newId('ch', now.getTime());
-    const kyc = evaluateKyc(fields);
+    const required = await requiredDocuments(tx, organizationId, body.programId ?? null);
+    const kyc = withDocuments(evaluateKyc(fields), required.length ? missingOf(required, new Set(files.map((f) => f.kind))) : null);
     const row = {
       id, organization_id: organizationId, kyc_status: kyc.status, kyc_reason: kyc.reason, created_at: now, updated_at: now,
-      spend_controls: body.spendControls ?? null,
+      spend_controls: body.spendControls ?? null, program_id: body.programId ?? null,
       ...Object.fromEntries(HOLDER_FIELDS.map((field) => [COLUMNS[field], fields[field] ?? null])),
     } as CardHolderRow;
     await repo.insertCardHolder(tx, row);
@@ -123,7 +160,7 @@ export async function listCardHolders(ctx: Ctx, organizationId: string, query: L
  */
 export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, body: UpdateCardHolderBody, uploads: Upload[]) {
   const fields = textFields(body);
-  if (Object.keys(fields).length === 0 && uploads.length === 0 && body.spendControls === undefined) {
+  if (Object.keys(fields).length === 0 && uploads.length === 0 && body.spendControls === undefined && body.programId === undefined) {
     throw unprocessable('validation_failed', 'Give at least one field to change or one file to add.');
   }
   checkIdentityFields(fields, ctx.clock.now());
@@ -137,8 +174,14 @@ export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, b
     const merged = { ...fieldsOf(locked), ...fields };
     const changes: repo.HolderChanges = Object.fromEntries(Object.entries(fields).map(([field, value]) => [COLUMNS[field as keyof typeof COLUMNS], value]));
     if (body.spendControls !== undefined) changes.spend_controls = body.spendControls;
-    if (locked.kyc_status !== 'rejected' && touchesIdentity(fieldsOf(locked), merged)) {
-      const kyc = evaluateKyc(merged);
+    const programId = body.programId ?? locked.program_id;
+    if (body.programId !== undefined) changes.program_id = body.programId;
+    const programChanged = programId !== locked.program_id;
+    if (locked.kyc_status !== 'rejected' && (touchesIdentity(fieldsOf(locked), merged) || programChanged)) {
+      const required = await requiredDocuments(tx, organizationId, programId);
+      const have = await repo.documentKinds(tx, organizationId, id);
+      for (const file of files) have.add(file.kind);
+      const kyc = withDocuments(evaluateKyc(merged), required.length ? missingOf(required, have) : null);
       Object.assign(changes, { kyc_status: kyc.status, kyc_reason: kyc.reason });
     }
     // A change to the value a field already has is no change: updatedAt stays, no event.
@@ -154,6 +197,7 @@ export function updateCardHolder(ctx: Ctx, organizationId: string, id: string, b
       }
     }
     await storeDocuments(tx, organizationId, id, files, now);
+    if (files.length) await settleDocumentWait(tx, organizationId, id, now);
     return load(tx, organizationId, id);
   });
 }
@@ -166,7 +210,9 @@ export function addDocuments(ctx: Ctx, organizationId: string, id: string, body:
   const files = checkFiles(uploads);
   return ctx.db.transaction(async (tx) => {
     if (!(await repo.lockCardHolder(tx, organizationId, id))) throw notFound('Card holder');
-    await storeDocuments(tx, organizationId, id, files, ctx.clock.now());
+    const now = ctx.clock.now();
+    await storeDocuments(tx, organizationId, id, files, now);
+    await settleDocumentWait(tx, organizationId, id, now);
     return load(tx, organizationId, id);
   });
 }

@@ -1,6 +1,8 @@
 // Identity rules of the sandbox. A card holder is `verified` at once when every identity field is
-// present, and `needs_information` (with the missing fields in kycReason) otherwise. `pending`
-// (a manual review) and `rejected` are only ever set by the simulator's KYC route.
+// present, and `needs_information` (with the missing fields in kycReason) otherwise. When the
+// holder applies for a program that demands documents, it is `pending` until they are uploaded and
+// then `in_review`; `rejected` (and the final word after a review) comes from the simulator's KYC
+// route.
 import { unprocessable } from '../../platform/errors.ts';
 import type { HolderFields, KycStatus } from './card-holders.schemas.ts';
 import { isCountryCode } from './country-codes.ts';
@@ -18,6 +20,17 @@ export function evaluateKyc(holder: HolderFields): { status: KycStatus; reason: 
   if (holder.country === 'US' && !holder.state) missing.push('state');
   if (missing.length === 0) return { status: 'verified', reason: null };
   return { status: 'needs_information', reason: `Missing identity fields: ${missing.join(', ')}.` };
+}
+
+/**
+ * The holder's program demands documents (`missing` is what it still waits for; null: it demands
+ * none). Identity alone no longer verifies: the holder is pending until the documents are in,
+ * then in_review until the KYC review (the simulator's KYC route) decides.
+ */
+export function withDocuments(kyc: { status: KycStatus; reason: string | null }, missing: string[] | null): { status: KycStatus; reason: string | null } {
+  if (missing === null || kyc.status !== 'verified') return kyc;
+  if (missing.length) return { status: 'pending', reason: `Awaiting documents: ${missing.join(', ')}.` };
+  return { status: 'in_review', reason: 'Documents received; awaiting the KYC review.' };
 }
 
 /** Whether a change touches a field that KYC depends on. */

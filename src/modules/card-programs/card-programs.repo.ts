@@ -16,6 +16,7 @@ export interface ProgramRow {
   card_validity_years: number;
   hold_ttl_hours: number;
   issuance_review: boolean;
+  required_documents: string[];
   digital_in_transit: boolean;
   default_spend_controls: unknown;
   authorization_webhook: unknown;
@@ -26,7 +27,7 @@ export interface ProgramRow {
   updated_at: Date;
 }
 
-const JSON_COLUMNS = new Set(['card_types', 'blocked_nationalities', 'default_spend_controls', 'authorization_webhook']);
+const JSON_COLUMNS = new Set(['card_types', 'blocked_nationalities', 'required_documents', 'default_spend_controls', 'authorization_webhook']);
 const asParam = (column: string, value: unknown) => (JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value);
 
 /** Returns undefined when the name is taken in this organization. */

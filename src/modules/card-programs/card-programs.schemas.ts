@@ -7,6 +7,8 @@ export const DEFAULT_HOLD_TTL_HOURS = 168;
 export const MAX_HOLD_TTL_HOURS = 720;
 export const MAX_DECISION_TIMEOUT_MS = 5000;
 export const DEFAULT_DECISION_TIMEOUT_MS = 2000;
+/** The card holder document kinds (card-holders.schemas.ts DOCUMENT_KINDS) a program may demand. */
+export const REQUIRED_DOCUMENT_KINDS = ['idDocumentFront', 'idDocumentBack', 'proofOfAddress', 'selfie'] as const;
 
 export const Brand = Type.String({
   pattern: '^([Vv][Ii][Ss][Aa]|[Mm][Aa][Ss][Tt][Ee][Rr][Cc][Aa][Rr][Dd])$',
@@ -62,6 +64,12 @@ const editable = {
   digitalInTransit: Type.Boolean({ description: 'A shipped physical card may be used online (status digital) before activation.' }),
   defaultSpendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
   authorizationWebhook: Type.Union([AuthorizationWebhook, Type.Null()]),
+  requiredDocuments: Type.Array(Type.Union(REQUIRED_DOCUMENT_KINDS.map((k) => Type.Literal(k))), {
+    maxItems: REQUIRED_DOCUMENT_KINDS.length, uniqueItems: true,
+    description: 'KYC documents the program demands: a card holder applying for it (programId) stays pending until ' +
+      'they are uploaded, then in_review until the KYC review verifies it; its cards go only to verified holders ' +
+      'with these documents. Empty (the default): holders with every identity field are verified at once.',
+  }),
 };
 
 export const CreateProgramBody = Type.Object({
@@ -80,6 +88,7 @@ export const CreateProgramBody = Type.Object({
   digitalInTransit: Type.Optional(editable.digitalInTransit),
   defaultSpendControls: Type.Optional(editable.defaultSpendControls),
   authorizationWebhook: Type.Optional(editable.authorizationWebhook),
+  requiredDocuments: Type.Optional(editable.requiredDocuments),
 }, {
   additionalProperties: false,
   examples: [{
@@ -125,6 +134,7 @@ export const Program = Type.Object({
   digitalInTransit: Type.Boolean(),
   defaultSpendControls: Type.Union([Type.Ref(SpendControls), Type.Null()]),
   authorizationWebhook: Type.Union([ProgramAuthorizationWebhook, Type.Null()]),
+  requiredDocuments: Type.Array(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 }, { $id: 'CardProgram' });

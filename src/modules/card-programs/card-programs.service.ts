@@ -48,6 +48,7 @@ export function present(row: ProgramRow): Program {
     issuanceReview: row.issuance_review, digitalInTransit: row.digital_in_transit,
     defaultSpendControls: (row.default_spend_controls ?? null) as Program['defaultSpendControls'],
     authorizationWebhook: (row.authorization_webhook ?? null) as Program['authorizationWebhook'],
+    requiredDocuments: row.required_documents,
     createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
   };
 }
@@ -66,6 +67,7 @@ function newRow(organizationId: string, body: CreateProgramBody, at: Date): Prog
     allow_name_only_issuance: body.allowNameOnlyIssuance ?? false, blocked_nationalities: body.blockedNationalities ?? [],
     card_validity_years: body.cardValidityYears ?? DEFAULT_CARD_VALIDITY_YEARS, hold_ttl_hours: body.holdTtlHours ?? DEFAULT_HOLD_TTL_HOURS,
     issuance_review: body.issuanceReview ?? false, digital_in_transit: body.digitalInTransit ?? true,
+    required_documents: body.requiredDocuments ?? [],
     default_spend_controls: body.defaultSpendControls ?? null, authorization_webhook: withWebhookDefaults(body.authorizationWebhook),
     authorization_webhook_secret_ciphertext: null, authorization_webhook_secret_key_id: null,
     created_at: at, updated_at: at,
@@ -152,6 +154,11 @@ export async function findProgramRow(db: Queryable, organizationId: string, id: 
   return row;
 }
 
+/** For other modules: a program named by a caller, or undefined (the caller chooses its error). */
+export function findProgram(db: Queryable, organizationId: string, id: string) {
+  return repo.findProgram(db, organizationId, id);
+}
+
 export async function listPrograms(ctx: Ctx, organizationId: string, query: ListQuery & { status?: string; brand?: string; currency?: string }) {
   const page = await repo.listPrograms(ctx.db, organizationId, { ...query, currency: query.currency?.toUpperCase() });
   return { data: page.rows.map(present), meta: page.meta };
@@ -168,7 +175,7 @@ export function updateProgram(ctx: Ctx, organizationId: string, id: string, body
       requires_verified_card_holder: body.requiresVerifiedCardHolder, allow_name_only_issuance: body.allowNameOnlyIssuance,
       blocked_nationalities: body.blockedNationalities, card_validity_years: body.cardValidityYears,
       hold_ttl_hours: body.holdTtlHours, issuance_review: body.issuanceReview, digital_in_transit: body.digitalInTransit,
-      default_spend_controls: body.defaultSpendControls,
+      default_spend_controls: body.defaultSpendControls, required_documents: body.requiredDocuments,
       authorization_webhook: body.authorizationWebhook === undefined ? undefined : withWebhookDefaults(body.authorizationWebhook),
     };
     // A webhook set where there was none gets a new secret; removing the webhook drops it.

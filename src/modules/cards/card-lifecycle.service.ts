@@ -113,6 +113,7 @@ async function completeReplacement(ctx: Ctx, tx: Queryable, card: repo.CardRow, 
   const old = await lock(tx, card.organization_id, card.replaces_card_id!);
   if (TERMINAL.has(old.status)) return;
   await sweepBalance(tx, old, card.ledger_account_id, 'card_replacement_transfer', now);
+  await tokenizations.moveToCard(tx, card.organization_id, old.id, card.id, now);
   await applyAction(ctx, tx, old, 'cancel', { actor: 'system', reason: `replaced by ${card.id}` }, now);
 }
 
@@ -145,16 +146,24 @@ export function updateCard(ctx: Ctx, organizationId: string, id: string, body: U
 }
 
 /**
- * Replaces a card: a new card under the same program, holder and account. Lost or stolen: the old
- * card is cancelled at once and its balance moves to the new card. Damaged or expired: the old card
- * keeps working until the new one is active (at once for a virtual card, at activation for a
- * physical one), then it is cancelled and its balance moves.
+ * Replaces a card: a new card under the same program, holder and account, with a fresh number and
+ * expiry. Lost or stolen: the old card is cancelled at once, its balance moves to the new card and
+ * its wallet tokens end with it. Damaged or expired (renewal): the old card keeps working until
+ * the new one is active (at once for a virtual card, at activation for a physical one), then its
+ * balance and its wallet tokens move to the new card and it is cancelled. A card that already
+ * expired can be renewed too (reason expired): its balance went back to the debit account and its
+ * tokens ended when it expired, so the renewal starts empty, to be topped up.
  */
 export function replaceCard(ctx: Ctx, organizationId: string, id: string, body: ReplaceBody) {
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();
     const old = await lock(tx, organizationId, id);
-    if (TERMINAL.has(old.status) || old.status === 'pending') throw new ApiError(409, 'invalid_status_transition', `A card that is ${old.status} cannot be replaced.`);
+    const renewable = old.status === 'expired' && body.reason === 'expired';
+    if ((TERMINAL.has(old.status) && !renewable) || old.status === 'pending') {
+      throw new ApiError(409, 'invalid_status_transition', old.status === 'expired'
+        ? 'An expired card can only be renewed: replace it with reason expired.'
+        : `A card that is ${old.status} cannot be replaced.`);
+    }
     if (old.replaced_by_card_id) throw new ApiError(409, 'card_already_replaced', `The card was already replaced by ${old.replaced_by_card_id}.`);
     const program = await programs.findProgramRow(tx, organizationId, old.program_id);
     if (old.type === 'physical' && !body.deliveryAddress && !old.delivery_address) throw unprocessable('validation_failed', 'A physical replacement needs a deliveryAddress.', 'deliveryAddress');
@@ -167,8 +176,10 @@ export function replaceCard(ctx: Ctx, organizationId: string, id: string, body: 
     }, program, now, { dateOfBirth: null });
     await repo.updateCard(tx, organizationId, old.id, { replaced_by_card_id: fresh.id, replacement_reason: body.reason }, now);
     const immediate = body.reason === 'lost' || body.reason === 'stolen' || fresh.status === 'active';
-    if (immediate) {
+    if (immediate && !TERMINAL.has(old.status)) {
       await sweepBalance(tx, old, fresh.ledger_account_id, 'card_replacement_transfer', now);
+      // A thief's wallet must not keep paying: only a renewal or a damaged card hands its tokens on.
+      if (body.reason === 'damaged' || body.reason === 'expired') await tokenizations.moveToCard(tx, organizationId, old.id, fresh.id, now);
       await applyAction(ctx, tx, await lock(tx, organizationId, old.id), 'cancel', { actor: 'client', reason: `replaced (${body.reason})` }, now);
     }
     const card = await readCard(tx, organizationId, fresh.id);

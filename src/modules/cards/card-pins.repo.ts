@@ -2,9 +2,24 @@
 // (and updated_at) is written here; the card is read and locked through the cards services.
 import type { Queryable } from '../../platform/db.ts';
 
-/** The one card column this module writes: the PIN's keyed hash (the card row is locked by the caller). */
+/**
+ * The card columns this module writes: the PIN's keyed hash and its wrong-try count (the card row
+ * is locked by the caller). A new PIN starts with no wrong tries and unblocked.
+ */
 export async function storePinHash(db: Queryable, organizationId: string, id: string, pinHash: string, at: Date) {
-  await db.query('UPDATE cards SET pin_hash = $3, updated_at = $4 WHERE organization_id = $1 AND id = $2', [organizationId, id, pinHash, at]);
+  await db.query(
+    `UPDATE cards SET pin_hash = $3, pin_failed_attempts = 0, pin_blocked_at = NULL, updated_at = $4
+      WHERE organization_id = $1 AND id = $2`,
+    [organizationId, id, pinHash, at],
+  );
+}
+
+/** Records the outcome of a PIN try: the count of wrong tries in a row, and the block if any. */
+export async function storePinTries(db: Queryable, organizationId: string, id: string, failedAttempts: number, blockedAt: Date | null) {
+  await db.query(
+    'UPDATE cards SET pin_failed_attempts = $3, pin_blocked_at = $4 WHERE organization_id = $1 AND id = $2',
+    [organizationId, id, failedAttempts, blockedAt],
+  );
 }
 
 export interface PinSessionRow {

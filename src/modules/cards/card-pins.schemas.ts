@@ -18,6 +18,14 @@ export const PinStatus = Type.Object({
 }, { description: 'Never carries the PIN.' });
 export type PinStatus = Static<typeof PinStatus>;
 
+export const PinBlocked = Type.Object({
+  cardId: Type.String(),
+  isPinBlocked: Type.Literal(true),
+  failedAttempts: Type.Integer({ description: 'Wrong PINs in a row that blocked it.' }),
+  blockedAt: Type.String({ format: 'date-time' }),
+  authorizationId: Type.String({ description: 'The declined authorization that carried the last wrong PIN.' }),
+}, { description: 'Never carries the PIN.' });
+
 export const PinSession = Type.Object({
   id: Type.String({ examples: ['pinses_01jd0000000000000000000000'] }),
   cardId: Type.String(),

@@ -2,6 +2,7 @@
 // (a single-use link made by POST /cards/:id/pin-sessions). Both paths apply the rules of pin.ts
 // and store only the keyed hash bound to the card. The PIN is never returned, never put in an
 // event and never logged; `card.pin_updated` says only that a PIN is set.
+import { timingSafeEqual } from 'node:crypto';
 import type { Ctx } from '../../platform/context.ts';
 import { randomToken } from '../../platform/crypto.ts';
 import type { Queryable } from '../../platform/db.ts';
@@ -15,6 +16,40 @@ import type { PinPageBody, PinSession, PinStatus } from './card-pins.schemas.ts'
 import { TERMINAL } from './card-status.ts';
 import type { CardRow } from './cards.repo.ts';
 import { hashPin, weakPinReason } from './pin.ts';
+
+/** Wrong PINs in a row that block the PIN (until a new PIN is set), as card networks do. */
+export const MAX_PIN_TRIES = 3;
+
+/** What a PIN entered at the point of sale says: right, wrong, blocked, or no PIN to check. */
+export type PinCheck = 'ok' | 'incorrect_pin' | 'pin_blocked' | 'pin_not_set';
+
+/**
+ * Checks a PIN entered on a card-present authorization against the locked card, in the caller's
+ * transaction (the one that stores the decline, so the count and the decline commit together).
+ * A wrong PIN counts; the MAX_PIN_TRIES-th in a row blocks the PIN and records card.pin_blocked.
+ * A right PIN resets the count. A blocked PIN stays blocked, right PIN or not. The PIN is only
+ * ever hashed and compared, never stored or logged.
+ */
+export async function verifyPin(ctx: Ctx, tx: Queryable, card: CardRow, pin: string, authorizationId: string, now: Date): Promise<PinCheck> {
+  if (card.pin_blocked_at) return 'pin_blocked';
+  if (!card.pin_hash) return 'pin_not_set';
+  const entered = Buffer.from(hashPin(ctx.vault, card.id, pin));
+  const stored = Buffer.from(card.pin_hash);
+  if (entered.length === stored.length && timingSafeEqual(entered, stored)) {
+    if (card.pin_failed_attempts > 0) await repo.storePinTries(tx, card.organization_id, card.id, 0, null);
+    return 'ok';
+  }
+  const failedAttempts = card.pin_failed_attempts + 1;
+  const blockedAt = failedAttempts >= MAX_PIN_TRIES ? now : null;
+  await repo.storePinTries(tx, card.organization_id, card.id, failedAttempts, blockedAt);
+  if (blockedAt) {
+    await recordEvent(tx, {
+      organizationId: card.organization_id, type: 'card.pin_blocked', resourceId: card.id, at: now,
+      data: { cardId: card.id, isPinBlocked: true, failedAttempts, blockedAt: now.toISOString(), authorizationId },
+    });
+  }
+  return 'incorrect_pin';
+}
 
 /** How long a hosted PIN link works: long enough to open a message and type twice. */
 export const PIN_SESSION_TTL_MS = 10 * 60 * 1000;

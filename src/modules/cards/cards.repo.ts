@@ -24,6 +24,9 @@ export interface CardRow {
   expiry_month: number;
   expiry_year: number;
   pin_hash: string | null;
+  /** Wrong PINs in a row at the point of sale; the third blocks the PIN until a new one is set. */
+  pin_failed_attempts: number;
+  pin_blocked_at: Date | null;
   label: string | null;
   external_id: string | null;
   mobile: string | null;
@@ -66,13 +69,21 @@ export async function findCard(db: Queryable, organizationId: string, id: string
   return row;
 }
 
-export function listCards(db: Queryable, organizationId: string, query: ListQuery & { status?: string; type?: string; currency?: string; cardHolderId?: string; accountId?: string; programId?: string }) {
+export interface CardFilters { status?: string; type?: string; currency?: string; cardHolderId?: string; accountId?: string; programId?: string; externalId?: string }
+
+export function listCards(db: Queryable, organizationId: string, query: ListQuery & CardFilters) {
   return paginate<CardView>(db, {
     table: `(${VIEW}) AS card_views`,
     organizationId,
-    filters: { status: query.status, type: query.type, currency: query.currency, card_holder_id: query.cardHolderId, debit_account_id: query.accountId, program_id: query.programId },
+    filters: {
+      status: query.status, type: query.type, currency: query.currency, card_holder_id: query.cardHolderId,
+      debit_account_id: query.accountId, program_id: query.programId, external_id: query.externalId,
+    },
     query,
-    publicFilters: { status: query.status, type: query.type, currency: query.currency, cardHolderId: query.cardHolderId, accountId: query.accountId, programId: query.programId },
+    publicFilters: {
+      status: query.status, type: query.type, currency: query.currency, cardHolderId: query.cardHolderId,
+      accountId: query.accountId, programId: query.programId, externalId: query.externalId,
+    },
   });
 }
 

@@ -10,7 +10,7 @@ import { Entry } from '../accounts/accounts.schemas.ts';
 import * as lifecycle from './card-lifecycle.service.ts';
 import * as funds from './card-funds.service.ts';
 import type { CardAction } from './card-status.ts';
-import { Card, CardListQuery, CreateCardBody, FundsBody, ReasonBody, ReplaceBody, StatusChange, UpdateCardBody } from './cards.schemas.ts';
+import { Card, CardListQuery, CreateAccountCardBody, CreateCardBody, FundsBody, ReasonBody, ReplaceBody, StatusChange, UpdateCardBody } from './cards.schemas.ts';
 
 
 /** Action routes take an optional body: no body at all means no reason. */
@@ -27,6 +27,13 @@ const CLIENT_ACTIONS: Array<[CardAction, string, string, string]> = [
   ['cancel', 'Cancel a card; its available balance returns to the debit account', 'Card cancelled successfully.',
     'Cancelling is final: the card is declined from then on and its available balance returns to its debit account.'],
 ];
+/** Why an issuance is refused (POST /cards and POST /accounts/:id/cards). */
+const ISSUANCE_ERRORS = ['invalid_amount', 'amount_limit_exceeded', 'invalid_currency', 'program_not_found',
+  'program_inactive', 'brand_mismatch', 'card_type_not_supported', 'currency_mismatch', 'name_only_issuance_not_allowed',
+  'card_holder_not_found', 'card_holder_not_verified', 'card_holder_rejected', 'nationality_blocked',
+  'terms_not_accepted', 'account_not_found', 'account_not_active', 'insufficient_funds',
+  'budget_not_found', 'budget_closed', 'budget_account_mismatch', 'budget_card', 'weak_pin',
+  'program_exhausted', 'kyc_documents_required'];
 /** A card action answers 409 when the card's status does not allow it (see the status machine). */
 const ACTION_ERRORS = { 409: ['invalid_status_transition'] };
 
@@ -40,26 +47,32 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
       tags, summary: 'Issue a virtual or physical card',
       description: 'Issues a card under a program (typeId, programName, or brand and currency), to a card ' +
         'holder (cardHolderId) or by name only where the program allows it, and funds it with `amount` from ' +
-        'debitAccountId in the same transaction. A budget card (budgetId) spends from its budget instead ' +
+        'debitAccountId in the same transaction: `amount` (or initialBalance) is required, 0 opens an empty ' +
+        'card to top up later. A budget card (budgetId) spends from its budget instead ' +
         'and has no balance of its own. Physical cards need a deliveryAddress; US card holders must accept ' +
         'the terms and the e-disclosure.',
-      errorCodes: {
-        422: ['invalid_amount', 'amount_limit_exceeded', 'invalid_currency', 'program_not_found', 'program_inactive',
-          'brand_mismatch', 'card_type_not_supported', 'currency_mismatch', 'name_only_issuance_not_allowed',
-          'card_holder_not_found', 'card_holder_not_verified', 'card_holder_rejected', 'nationality_blocked',
-          'terms_not_accepted', 'account_not_found', 'account_not_active', 'insufficient_funds',
-          'budget_not_found', 'budget_closed', 'budget_account_mismatch', 'budget_card', 'weak_pin',
-          'program_exhausted'],
-      },
+      errorCodes: { 422: ISSUANCE_ERRORS },
       body: CreateCardBody, response: responses(201, envelope(CardRef), 'Card created'),
     },
   }, async (req, reply) => send(reply, 201, 'Card created successfully.', await service.createCard(ctx, principalOf(req).organizationId, req.body)));
+
+  r.post('/accounts/:id/cards', {
+    schema: {
+      tags, summary: 'Issue a card funded by this account (same as POST /cards)',
+      operationId: 'createAccountCard',
+      description: 'Seed 004\'s path: POST /cards with the account in the path as debitAccountId. The body ' +
+        'and the rules are those of POST /cards; `amount` is the initial balance debited from this account.',
+      errorCodes: { 404: ['not_found'], 422: ISSUANCE_ERRORS },
+      params: IdParams, body: CreateAccountCardBody, response: responses(201, envelope(CardRef), 'Card created'),
+    },
+  }, async (req, reply) => send(reply, 201, 'Card created successfully.',
+    await service.createCardForAccount(ctx, principalOf(req).organizationId, req.params.id, req.body)));
 
   r.get('/cards', {
     schema: {
       tags, summary: 'List cards (masked)',
       description: 'The organization\'s cards, newest first; filter by status, type, currency, ' +
-        'cardHolderId, accountId or programId. Numbers are masked.',
+        'cardHolderId (or customerId), accountId, programId or externalId (exact). Numbers are masked.',
       querystring: listQuery(CardListQuery), response: responses(200, listEnvelope(CardRef), 'Cards'),
     },
   }, async (req, reply) => sendPage(reply, await service.listCards(ctx, principalOf(req).organizationId, req.query)));
@@ -132,10 +145,13 @@ export async function cardsRoutes(app: FastifyInstance, { ctx }: { ctx: Ctx }) {
 
   r.post('/cards/:id/replace', {
     schema: {
-      tags, summary: 'Replace a lost, stolen, damaged or expired card',
-      description: 'Issues a new card with the same holder, program, controls and debit account, and ' +
-        'cancels the old one (its balance moves to the new card). A physical replacement ships to ' +
-        'deliveryAddress, or to the old card\'s address when left out.',
+      tags, summary: 'Replace a lost, stolen or damaged card, or renew an expiring or expired one',
+      description: 'Issues a new card (new number, new expiry) with the same holder, program, controls and ' +
+        'debit account, and cancels the old one: at once when lost or stolen (its wallet tokens end), when ' +
+        'the new card is active for damaged or expired (its wallet tokens move to the new card). The old ' +
+        'card\'s balance moves to the new card. Reason `expired` also renews a card that already expired; ' +
+        'its balance went back to the debit account at expiry, so the renewal starts empty. A physical ' +
+        'replacement ships to deliveryAddress, or to the old card\'s address when left out.',
       errorCodes: { 409: ['invalid_status_transition', 'card_already_replaced'], 422: ['program_exhausted'] },
       params: IdParams, body: ReplaceBody, response: responses(201, envelope(CardRef), 'Replacement card created'),
     },

@@ -9,7 +9,11 @@ export type CardStatus = (typeof CARD_STATUSES)[number];
 export const MAX_METADATA_KEYS = 50;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-const InitialAmount = Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: `Initial funding in minor units, debited from debitAccountId; at most ${MAX_AMOUNT}.` });
+const InitialAmount = Type.Integer({
+  minimum: 0, maximum: MAX_AMOUNT,
+  description: `The card's initial balance in minor units, debited from debitAccountId: required for a card ` +
+    `(0 opens it empty, to top up later), left out for a budget card; at most ${MAX_AMOUNT}.`,
+});
 
 export const DeliveryAddress = Type.Object({
   address1: Type.String({ minLength: 4, maxLength: 40 }),
@@ -62,11 +66,23 @@ export const CreateCardBody = Type.Object({
 });
 export type CreateCardBody = Static<typeof CreateCardBody>;
 
+/** POST /accounts/:id/cards (seed 004): the body of POST /cards without debitAccountId. */
+export const CreateAccountCardBody = Type.Omit(CreateCardBody, ['debitAccountId'], {
+  additionalProperties: false,
+  examples: [{
+    cardHolderId: 'ch_01jd0000000000000000000000', type: 'virtual', brand: 'Visa', currency: 'USD', amount: 5000,
+    label: 'Travel expenses', externalId: 'emp-1042-travel',
+  }],
+});
+export type CreateAccountCardBody = Static<typeof CreateAccountCardBody>;
+
 export const CardListQuery = {
   status: Type.Optional(CardStatus),
   type: Type.Optional(CardType),
   currency: Type.Optional(Currency),
   cardHolderId: Type.Optional(Id),
+  customerId: Type.Optional({ ...Id, description: 'Alias of cardHolderId.' }),
+  externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Your own reference, exactly.' })),
   accountId: Type.Optional(Id),
   programId: Type.Optional(Id),
 };
@@ -94,6 +110,7 @@ export const Card = Type.Object({
   lastFour: Type.String(),
   expiry: Type.Object({ month: Type.Integer(), year: Type.Integer() }),
   isPinSet: Type.Boolean(),
+  isPinBlocked: Type.Boolean({ description: 'Three wrong PINs in a row at the point of sale block the PIN until a new one is set.' }),
   label: Nullable(Type.String()),
   externalId: Nullable(Type.String()),
   mobile: Nullable(Type.String()),

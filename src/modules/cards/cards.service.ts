@@ -17,7 +17,7 @@ import * as tokenizations from '../tokenizations/tokenizations.service.ts';
 import type { Tokenization } from '../tokenizations/tokenizations.schemas.ts';
 import { generatePan, maskPan } from './card-numbers.ts';
 import * as repo from './cards.repo.ts';
-import type { Card, CreateCardBody, DeliveryAddress } from './cards.schemas.ts';
+import type { Card, CreateAccountCardBody, CreateCardBody, DeliveryAddress } from './cards.schemas.ts';
 import { checkPhysicalCard } from './issuance-rules.ts';
 import { hashPin, weakPinReason } from './pin.ts';
 
@@ -33,6 +33,7 @@ export function present(row: repo.CardView, tokens: Tokenization[] = []): Card {
     balance: { available: ledger.balanceOf(row).available, pending: row.debits_pending },
     maskedPan: maskPan(row.bin, row.last_four), bin: row.bin, lastFour: row.last_four,
     expiry: { month: row.expiry_month, year: row.expiry_year }, isPinSet: row.pin_hash !== null,
+    isPinBlocked: row.pin_blocked_at !== null,
     label: row.label, externalId: row.external_id, mobile: row.mobile,
     deliveryAddress: (row.delivery_address ?? null) as DeliveryAddress | null,
     shipping: (row.shipping ?? null) as Card['shipping'],
@@ -66,7 +67,7 @@ async function resolveHolder(tx: Queryable, organizationId: string, body: Create
     if (!body.firstName || !body.lastName) {
       throw unprocessable('validation_failed', 'Give cardHolderId (or customerId), or firstName and lastName.', 'cardHolderId');
     }
-    if (!program.allow_name_only_issuance) {
+    if (!program.allow_name_only_issuance || program.required_documents.length) {
       throw unprocessable('name_only_issuance_not_allowed', `The program ${program.name} requires a card holder.`, 'cardHolderId');
     }
     return { holder: null, firstName: body.firstName, lastName: body.lastName };
@@ -74,8 +75,14 @@ async function resolveHolder(tx: Queryable, organizationId: string, body: Create
   const holder = await cardHolders.findCardHolder(tx, organizationId, holderId);
   if (!holder) throw unprocessable('card_holder_not_found', `Card holder ${holderId} not found.`, body.cardHolderId ? 'cardHolderId' : 'customerId');
   if (holder.kyc_status === 'rejected') throw unprocessable('card_holder_rejected', 'The card holder failed KYC.', 'cardHolderId');
-  if (program.requires_verified_card_holder && holder.kyc_status !== 'verified') {
+  // A program that demands documents always wants a verified holder, and one that has them.
+  const documentsDemanded = program.required_documents.length > 0;
+  if ((program.requires_verified_card_holder || documentsDemanded) && holder.kyc_status !== 'verified') {
     throw unprocessable('card_holder_not_verified', `The program requires a verified card holder; KYC is ${holder.kyc_status}.`, 'cardHolderId');
+  }
+  const missing = await cardHolders.missingDocuments(tx, organizationId, holder.id, program.required_documents);
+  if (missing.length) {
+    throw unprocessable('kyc_documents_required', `The program requires KYC documents the card holder has not uploaded: ${missing.join(', ')}.`, 'cardHolderId');
   }
   if (holder.nationality && program.blocked_nationalities.includes(holder.nationality)) {
     throw unprocessable('nationality_blocked', `The program does not issue cards to nationality ${holder.nationality}.`, 'cardHolderId');
@@ -92,6 +99,10 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
   const amount = body.amount ?? body.initialBalance ?? 0;
   if (body.amount !== undefined && body.initialBalance !== undefined && body.amount !== body.initialBalance) {
     throw unprocessable('invalid_amount', 'amount and initialBalance are aliases; send one.', 'initialBalance');
+  }
+  // Seed 002: a card states its initial balance (0 opens it empty); a budget card has none.
+  if (!body.budgetId && body.amount === undefined && body.initialBalance === undefined) {
+    throw unprocessable('validation_failed', 'amount (or initialBalance) is required: the card\'s initial balance, 0 for an empty card.', 'amount');
   }
   if (body.budgetId && amount > 0) {
     throw unprocessable('budget_card', 'A budget card has no balance of its own: leave amount out.', body.amount !== undefined ? 'amount' : 'initialBalance');
@@ -136,6 +147,15 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
   });
 }
 
+/**
+ * Seed 004's POST /accounts/:id/cards: POST /cards with the path's account as debitAccountId. The
+ * account is a path id, so another organization's (or an unknown) one is a 404 like everywhere.
+ */
+export async function createCardForAccount(ctx: Ctx, organizationId: string, accountId: string, body: CreateAccountCardBody) {
+  if (!(await accounts.accountExists(ctx.db, organizationId, accountId))) throw notFound('Account');
+  return createCard(ctx, organizationId, { ...body, debitAccountId: accountId });
+}
+
 /** What a caller decides about a new card; the rest (id, PAN, expiry, ledger account, dates) is made here. */
 export type CardFields = Pick<repo.CardRow, 'organization_id' | 'program_id' | 'card_holder_id' | 'debit_account_id' | 'budget_id'
   | 'type' | 'status' | 'label' | 'external_id' | 'mobile' | 'first_name' | 'last_name' | 'delivery_address'
@@ -147,6 +167,7 @@ export async function openCard(ctx: Ctx, tx: Queryable, fields: CardFields, prog
   const ledgerAccountId = await ledger.openAccount(tx, fields.organization_id, 'card', id, program.currency, now);
   return insertWithFreshPan(ctx, tx, {
     ...fields, id, ledger_account_id: ledgerAccountId, brand: program.brand, currency: program.currency, pin_hash: null,
+    pin_failed_attempts: 0, pin_blocked_at: null,
     shipping: fields.type === 'physical' ? { status: 'pending', trackingNumber: null, shippedAt: null, deliveredAt: null } : null,
     created_at: now, updated_at: now, activated_at: fields.status === 'active' ? now : null, cancelled_at: null,
     replaced_by_card_id: null, replacement_reason: null,
@@ -180,8 +201,14 @@ export async function getCard(ctx: Ctx, organizationId: string, id: string) {
   return readCard(ctx.db, organizationId, id);
 }
 
-export async function listCards(ctx: Ctx, organizationId: string, query: Parameters<typeof repo.listCards>[2]) {
-  const page = await repo.listCards(ctx.db, organizationId, { ...query, currency: query.currency?.toUpperCase() });
+export async function listCards(ctx: Ctx, organizationId: string, query: ListQuery & repo.CardFilters & { customerId?: string }) {
+  const { customerId, ...filters } = query;
+  if (customerId !== undefined && filters.cardHolderId !== undefined && customerId !== filters.cardHolderId) {
+    throw unprocessable('validation_failed', 'customerId and cardHolderId are aliases; send one.', 'customerId');
+  }
+  const page = await repo.listCards(ctx.db, organizationId, {
+    ...filters, cardHolderId: filters.cardHolderId ?? customerId, currency: filters.currency?.toUpperCase(),
+  });
   const tokens = await tokenizations.listForCards(ctx.db, organizationId, page.rows.map((r) => r.id));
   return { data: page.rows.map((row) => present(row, tokens.get(row.id))), meta: page.meta };
 }
@@ -192,4 +219,4 @@ export async function listCardEntries(ctx: Ctx, organizationId: string, id: stri
   return ledger.listEntries(ctx, organizationId, card.ledger_account_id, query);
 }
 
-export type CardListQuery = ListQuery & Parameters<typeof repo.listCards>[2];
+export type CardListQuery = ListQuery & repo.CardFilters & { customerId?: string };

@@ -39,6 +39,7 @@ export const EVENT_CATALOG = {
   'card.withdrawn': { resource: 'card', description: 'Money moved from the card back to the debit account.', sample: card },
   'card.replaced': { resource: 'card', description: 'A card was replaced by a new one (lost, stolen, damaged, expired).', sample: { ...card, status: 'cancelled' } },
   'card.pin_updated': { resource: 'card', description: 'A card PIN was set or changed (through the API or the hosted PIN page). Never carries the PIN.', sample: samples.pinStatus },
+  'card.pin_blocked': { resource: 'card', description: 'A third wrong PIN in a row at the point of sale blocked the card\'s PIN: PIN payments decline as pin_blocked until a new PIN is set. Never carries the PIN.', sample: samples.pinBlocked },
   'card.revealed': { resource: 'card', description: 'A card holder saw the card\'s PAN, CVV and expiry through a reveal session (hosted page or JSON). Says who asked, when and how; never carries the data.', sample: samples.cardRevealed },
   'tokenization.created': { resource: 'tokenization', description: 'A card was added to a mobile wallet.', sample: tokenization },
   'tokenization.updated': { resource: 'tokenization', description: 'A wallet token changed status, following its card (suspended, resumed or terminated).', sample: { ...tokenization, status: 'suspended' } },

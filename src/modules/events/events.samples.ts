@@ -37,7 +37,7 @@ export const document: Document = {
 export const cardHolder: CardHolder = {
   id: document.cardHolderId, firstName: 'Jane', lastName: 'Doe', email: 'jane.doe@example.com', phoneNumber: '+14155550100',
   dateOfBirth: '1990-07-14', nationality: 'US', addressLine1: '123 Main St', addressLine2: null, city: 'San Francisco', state: 'CA',
-  postalCode: '94105', country: 'US', spendControls: null, kycStatus: 'verified', kycReason: null, documents: [document],
+  postalCode: '94105', country: 'US', spendControls: null, programId: null, kycStatus: 'verified', kycReason: null, documents: [document],
   createdAt: at, updatedAt: at,
 };
 
@@ -45,7 +45,7 @@ export const program: Program = {
   id: 'prg_01jd0000000000000000000000', name: 'Visa USD', brand: 'Visa', bin: '45320100', currency: 'USD', cardTypes: ['virtual', 'physical'],
   status: 'active', requiresVerifiedCardHolder: true, allowNameOnlyIssuance: false, blockedNationalities: [], cardValidityYears: 3,
   holdTtlHours: 168, issuanceReview: false, digitalInTransit: true, defaultSpendControls: null, authorizationWebhook: null,
-  createdAt: at, updatedAt: at,
+  requiredDocuments: [], createdAt: at, updatedAt: at,
 };
 
 export const tokenization: Tokenization = {
@@ -57,12 +57,13 @@ export const card: Card = {
   id: tokenization.cardId, status: 'active', type: 'virtual', brand: 'Visa', scheme: 'VISA', currency: 'USD', programId: program.id,
   programName: program.name, cardHolderId: cardHolder.id, debitAccountId: account.id, budgetId: null, firstName: 'Jane', lastName: 'Doe',
   balance: { available: 100, pending: 0 }, maskedPan: '45320100****1234', bin: '45320100', lastFour: '1234', expiry: { month: 1, year: 2029 },
-  isPinSet: false, label: null, externalId: null, mobile: '+14155550100', deliveryAddress: null, shipping: null, spendControls: null,
+  isPinSet: false, isPinBlocked: false, label: null, externalId: null, mobile: '+14155550100', deliveryAddress: null, shipping: null, spendControls: null,
   metadata: {}, tokenizations: [tokenization], replacesCardId: null, replacedByCardId: null, createdAt: at, updatedAt: at,
   activatedAt: at, cancelledAt: null,
 };
 
 export const pinStatus = { cardId: card.id, isPinSet: true, updatedAt: at, source: 'api' };
+export const pinBlocked = { cardId: card.id, isPinBlocked: true, failedAttempts: 3, blockedAt: at, authorizationId: 'auth_01jd0000000000000000000000' };
 
 export const cardRevealed = {
   cardId: card.id, sessionId: 'revses_01jd0000000000000000000000', revealedAt: at, via: 'page',

@@ -9,7 +9,7 @@ import { DecisionAnswer, DecisionPayload } from '../authorizations/decision-webh
 import { Budget } from '../budgets/budgets.schemas.ts';
 import { CardHolder, Document } from '../card-holders/card-holders.schemas.ts';
 import { Program } from '../card-programs/card-programs.schemas.ts';
-import { PinStatus } from '../cards/card-pins.schemas.ts';
+import { PinBlocked, PinStatus } from '../cards/card-pins.schemas.ts';
 import { CardRevealed } from '../cards/card-reveal.schemas.ts';
 import { Card } from '../cards/cards.schemas.ts';
 import { ApiKey } from '../organizations/organizations.schemas.ts';
@@ -63,6 +63,7 @@ export const EVENT_DATA = {
       description: 'PUT /cards/:id/pin or the hosted PIN page.',
     }),
   })]),
+  'card.pin_blocked': PinBlocked,
   'card.revealed': CardRevealed,
   'tokenization.created': tokenization,
   'tokenization.updated': tokenization,

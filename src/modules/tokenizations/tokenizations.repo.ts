@@ -71,6 +71,26 @@ export function resumeForCard(db: Queryable, organizationId: string, cardId: str
     "status = 'suspended' AND status_before_card_suspension IS NOT NULL", at);
 }
 
+/**
+ * A renewal or a damaged card's replacement: the live tokens move to the new card (the wallet's
+ * token lifecycle update), those the old card suspended come back with their earlier status.
+ */
+export function moveToCard(db: Queryable, organizationId: string, fromCardId: string, toCardId: string, at: Date) {
+  return db.query<ChangedRow>(
+    `WITH old AS (
+       SELECT id, status FROM card_tokenizations
+        WHERE organization_id = $1 AND card_id = $2 AND status <> 'terminated' FOR UPDATE
+     )
+     UPDATE card_tokenizations t
+        SET card_id = $4, status = COALESCE(t.status_before_card_suspension, t.status),
+            status_before_card_suspension = NULL, updated_at = $3
+       FROM old
+      WHERE t.organization_id = $1 AND t.id = old.id
+     RETURNING t.*, old.status AS previous_status`,
+    [organizationId, fromCardId, at, toCardId],
+  );
+}
+
 export function terminateForCard(db: Queryable, organizationId: string, cardId: string, at: Date) {
   return change(db, organizationId, cardId, "status = 'terminated', status_before_card_suspension = NULL", "status <> 'terminated'", at);
 }

@@ -73,6 +73,18 @@ export type TokenizationListQuery = ListQuery & { status?: 'initiated' | 'comple
  * digital or active → the tokens the card suspended come back; cancelled, expired or rejected →
  * every token terminated (terminal). Returns the changed tokens; each gets tokenization.updated.
  */
+/**
+ * Moves a card's live wallet tokens to its replacement (renewal, damaged card), in the caller's
+ * transaction, with one tokenization.updated event each (previousAttributes name the old card).
+ */
+export async function moveToCard(tx: Queryable, organizationId: string, fromCardId: string, toCardId: string, at: Date) {
+  for (const row of await repo.moveToCard(tx, organizationId, fromCardId, toCardId, at)) {
+    const previous: Record<string, unknown> = { cardId: fromCardId };
+    if (row.previous_status !== row.status) previous.status = row.previous_status;
+    await recordEvent(tx, { organizationId, type: 'tokenization.updated', resourceId: row.id, data: present(row), previousAttributes: previous, at });
+  }
+}
+
 export async function followCardStatus(tx: Queryable, organizationId: string, cardId: string, newCardStatus: string, at: Date): Promise<Tokenization[]> {
   let changed: repo.ChangedRow[] = [];
   if (SUSPENDING.has(newCardStatus)) changed = await repo.suspendForCard(tx, organizationId, cardId, at);
