@@ -19,6 +19,7 @@ import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { registerSignatureVerification } from './platform/signatures.ts';
 import { operationsRoutes } from './platform/operations.ts';
+import { dashboardRoutes } from './platform/dashboard.ts';
 import { connectRedis, registerRateLimit } from './platform/rate-limit.ts';
 import { createFailedAuthLimiter } from './platform/failed-auth.ts';
 import { randomToken } from './platform/crypto.ts';
@@ -261,6 +262,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(networkRoutes, { ctx });
   await app.register(authorizationsRoutes, { ctx });
   await app.register(transactionsRoutes, { ctx });
+  await app.register(dashboardRoutes);
 
   if (config.workers) runner = startJobs(ctx, JOBS, app.log);
 
