@@ -39,11 +39,15 @@ export function bucketize(auths: Authorization[], currency: string) {
     else sum[1] += a.requestedAmount;
     sums.set(at, sum);
   });
-  const xs = [...sums.keys()].sort((x, y) => x - y);
+  // Every bucket from one before the first to one after the last, empty ones as zero: bars keep
+  // an even width, and a single bucket is not lost on a wide axis.
+  const keys = [...sums.keys()];
+  const xs: number[] = [];
+  for (let x = Math.min(...keys) - size; x <= Math.max(...keys) + size; x += size) xs.push(x);
   return {
     size,
-    totals: xs.reduce((t, x) => [t[0] + sums.get(x)![0], t[1] + sums.get(x)![1]], [0, 0]),
-    data: [xs, xs.map((x) => toMajor(sums.get(x)![0], currency)), xs.map((x) => toMajor(sums.get(x)![1], currency))] as uPlot.AlignedData,
+    totals: xs.reduce((t, x) => [t[0] + (sums.get(x)?.[0] ?? 0), t[1] + (sums.get(x)?.[1] ?? 0)], [0, 0]),
+    data: [xs, xs.map((x) => toMajor(sums.get(x)?.[0] ?? 0, currency)), xs.map((x) => toMajor(sums.get(x)?.[1] ?? 0, currency))] as uPlot.AlignedData,
   };
 }
 
@@ -53,15 +57,16 @@ function Chart({ auths, currency }: { auths: Authorization[]; currency: string }
   useEffect(() => {
     if (!box.current || !series) return;
     const width = () => Math.max(280, box.current!.clientWidth);
-    const bars = uPlot.paths.bars!({ size: [0.4, 40], align: 0 });
+    // Side by side in each bucket: approved left of the bucket's time, declined right of it.
+    const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.45, 40], align });
     const plot = new uPlot({
       width: width(), height: 260,
       scales: { x: { time: true } },
       axes: [{}, { label: currency, size: 70 }],
       series: [
         {},
-        { label: 'Approved', stroke: '#1a7f37', fill: 'rgba(26,127,55,0.35)', paths: bars },
-        { label: 'Declined', stroke: '#c62828', fill: 'rgba(198,40,40,0.35)', paths: bars },
+        { label: 'Approved', stroke: '#1a7f37', fill: 'rgba(26,127,55,0.45)', paths: bars(-1), points: { show: false } },
+        { label: 'Declined', stroke: '#c62828', fill: 'rgba(198,40,40,0.45)', paths: bars(1), points: { show: false } },
       ],
     }, series.data, box.current);
     const resize = () => plot.setSize({ width: width(), height: 260 });
