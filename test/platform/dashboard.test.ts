@@ -1,7 +1,8 @@
-// /dashboard: the static files of the dashboard's build, without a credential, with a same-origin
-// CSP; without a build, a page that says to run `npm run build`. The app under test serves a small
-// stand-in build from a temporary directory (the real build is the e2e suite's business:
-// test/e2e/dashboard.e2e.ts), and a second app serves none.
+// /dashboard: the static files of the dashboard's build with a same-origin CSP; without a build,
+// a page that says to run `npm run build`. The dashboard's routes alone, on two bare Fastify
+// instances: one serves a small stand-in build from a temporary directory, the other none. In the
+// full app, /dashboard is public and out of the OpenAPI document (test/platform/openapi.test.ts);
+// the real build runs in a browser in test/e2e/dashboard.e2e.ts.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DASHBOARD_CSP, dashboardRoutes } from '../../src/platform/dashboard.ts';
-import { startHarness, type Harness } from '../support/api.ts';
 
-let api: Harness;
 let built: FastifyInstance;
 let notBuilt: FastifyInstance;
 let dir: string;
@@ -26,36 +25,16 @@ before(async () => {
   writeFileSync(join(dir, 'assets', 'app-1a2b.js'), SCRIPT);
   writeFileSync(join(dir, '.secret'), 'not for the web');
   writeFileSync(join(dir, '..', 'paygen-dashboard-outside.txt'), 'SECRET-OUTSIDE-CONTENT');
-  api = await startHarness();
   built = Fastify();
   await built.register(dashboardRoutes, { dir });
   notBuilt = Fastify();
   await notBuilt.register(dashboardRoutes, { dir: null });
 });
 after(async () => {
-  await api.close();
   await built.close();
   await notBuilt.close();
   rmSync(dir, { recursive: true, force: true });
   rmSync(join(dir, '..', 'paygen-dashboard-outside.txt'), { force: true });
-});
-
-describe('the dashboard in the app', () => {
-  test('/dashboard redirects to /dashboard/, which answers without a credential', async () => {
-    const res = await fetch(`${api.baseUrl}/dashboard`, { redirect: 'manual' });
-    assert.equal(res.status, 302);
-    assert.equal(res.headers.get('location'), '/dashboard/');
-    const page = await fetch(`${api.baseUrl}/dashboard/`);
-    // 200 with a build in dist/dashboard, 404 "run npm run build" without: never a 401 or a 5xx.
-    assert.ok([200, 404].includes(page.status), String(page.status));
-    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-    assert.equal(page.headers.get('content-security-policy'), DASHBOARD_CSP);
-  });
-
-  test('is not an API operation: absent from /openapi.json', async () => {
-    const doc = (await api.request('GET', '/openapi.json', { key: null })).body;
-    assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/dashboard')), []);
-  });
 });
 
 describe('a build', () => {
