@@ -1,6 +1,8 @@
 // The dashboard's only way to the server: the public API, same origin, with the bearer token from
 // /auth/signup or /auth/login kept in sessionStorage (gone when the tab closes).
 const TOKEN_KEY = 'paygen.token';
+/** Dispatched on window when the API refuses the token. */
+export const SESSION_ENDED = 'paygen:session-ended';
 
 export interface Envelope<T> {
   statusCode: number;
@@ -40,6 +42,11 @@ export async function call<T = unknown>(method: string, path: string, body?: unk
     parsed = JSON.parse(text) as Envelope<T>;
   } catch {
     // Not JSON: reported below with the status.
+  }
+  // The session ended (logged out elsewhere, expired): back to the login page.
+  if (res.status === 401 && token && !path.startsWith('/auth/')) {
+    setToken(null);
+    dispatchEvent(new Event(SESSION_ENDED));
   }
   if (!res.ok || !parsed) {
     const details = parsed?.error?.details?.map((d) => (d.field ? `${d.field}: ${d.message}` : d.message)).join('; ');

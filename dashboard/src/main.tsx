@@ -2,7 +2,7 @@
 // each (#/cards), so that the server serves a single index.html.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { call, get, getToken, setToken } from './api.ts';
+import { call, get, getToken, SESSION_ENDED, setToken } from './api.ts';
 import { AuthPage, type Session } from './pages/auth.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { ApiKeysPage } from './pages/api-keys.tsx';
@@ -41,6 +41,12 @@ function useRoute() {
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(getToken() ? undefined : null);
   const current = useRoute();
+
+  useEffect(() => {
+    const ended = () => setSession(null);
+    addEventListener(SESSION_ENDED, ended);
+    return () => removeEventListener(SESSION_ENDED, ended);
+  }, []);
 
   useEffect(() => {
     if (session !== undefined) return;

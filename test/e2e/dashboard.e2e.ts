@@ -313,6 +313,20 @@ test('keyboard: the pages are reachable with Tab, and log out and log in work fr
   await page.getByTestId('org-name').getByText(ORG).waitFor();
 });
 
+test('a session ended elsewhere sends the dashboard back to the login page', async () => {
+  const token = await page.evaluate(() => sessionStorage.getItem('paygen.token'));
+  assert.match(token ?? '', /^pgt_/);
+  const logout = await api.request('POST', '/auth/logout', { bearer: token!, key: null });
+  assert.equal(logout.status, 200, logout.text);
+  await go('Accounts').catch(() => undefined);
+  await form('Log in').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  // Chromium logs the refused call (401) as a console error: that one is expected.
+  const isRefused = (e: string) => /status of 401/.test(e);
+  if (!consoleErrors.some(isRefused)) await page.waitForEvent('console', { predicate: (m) => isRefused(m.text()) });
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !isRefused(e)));
+});
+
 test('no console errors and no uncaught exceptions on the way', () => {
   assert.deepEqual(consoleErrors, []);
 });
