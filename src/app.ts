@@ -23,6 +23,7 @@ import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
 import { registerSignatureVerification } from './platform/signatures.ts';
 import { operationsRoutes } from './platform/operations.ts';
+import { dashboardRoutes } from './platform/dashboard.ts';
 import { connectRedis, registerRateLimit } from './platform/rate-limit.ts';
 import { createFailedAuthLimiter } from './platform/failed-auth.ts';
 import { randomToken } from './platform/crypto.ts';
@@ -309,6 +310,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
   await app.register(transactionsRoutes, { ctx });
   await app.register(disputesRoutes, { ctx });
   await app.register(disputeSimulatorRoutes, { ctx });
+  await app.register(dashboardRoutes);
 
   if (config.workers) runner = startJobs(ctx, JOBS, app.log);
 

@@ -3,10 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { closeOnSignals } from './platform/shutdown.ts';
+import { findDashboardDir } from './platform/dashboard.ts';
 
 /** Where the API reference and the OpenAPI document are served (platform/openapi.ts, operations.ts). */
 const DOCS_PATH = '/docs';
 const OPENAPI_PATH = '/openapi.json';
+/** The developer dashboard (platform/dashboard.ts), once `npm run build` has built it. */
+const DASHBOARD_PATH = '/dashboard/';
 /** A wildcard address is where the server listens, not an address to type: show the loopback one. */
 const WILDCARD_HOSTS: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
@@ -18,7 +21,8 @@ function baseUrl(address: AddressInfo): string {
 
 /** Printed to stdout, not the log, so that it reads the same in either log format. */
 function printWhereToStart(base: string) {
-  const lines = [`Docs: ${base}${DOCS_PATH}`, `OpenAPI: ${base}${OPENAPI_PATH}`, `API base URL: ${base}`];
+  const dashboard = `Dashboard: ${base}${DASHBOARD_PATH}${findDashboardDir() ? '' : ' (not built: run npm run build)'}`;
+  const lines = [`Docs: ${base}${DOCS_PATH}`, dashboard, `OpenAPI: ${base}${OPENAPI_PATH}`, `API base URL: ${base}`];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 

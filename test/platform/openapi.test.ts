@@ -17,6 +17,7 @@ import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../src/platform/idempotency.ts';
 import { startHarness, type Harness, type RequestOptions } from '../support/api.ts';
 import { valuesOfKey } from '../support/json-walk.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import { DASHBOARD_CSP } from '../../src/platform/dashboard.ts';
 import { isPublic, openApiPath, registeredRoutes, type RouteEntry } from '../security/route-table.ts';
 
 let api: Harness;
@@ -31,8 +32,8 @@ before(async () => {
 });
 after(async () => { await api.checkLedger(); await api.close(); });
 
-/** The reference UI's own routes (assets, its copy of the document) are not API operations. */
-const documented = () => routes.filter((r) => !r.url.startsWith('/docs'));
+/** The reference UI's and the dashboard's own routes (pages, assets) are not API operations. */
+const documented = () => routes.filter((r) => !r.url.startsWith('/docs') && !r.url.startsWith('/dashboard'));
 const operation = (r: RouteEntry) => doc.paths?.[openApiPath(r.url)]?.[r.method.toLowerCase()];
 
 describe('operations', () => {
@@ -53,6 +54,20 @@ describe('operations', () => {
     const json = await api.request('GET', '/docs/json', { key: null });
     assert.equal(json.status, 200);
     assert.equal(json.body.openapi, doc.openapi);
+  });
+});
+
+describe('the dashboard', () => {
+  test('/dashboard redirects to /dashboard/, a page without a credential, with the dashboard\'s CSP', async () => {
+    const res = await fetch(`${api.baseUrl}/dashboard`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), '/dashboard/');
+    const page = await api.request('GET', '/dashboard/', { key: null });
+    // 200 with a build in dist/dashboard, 404 "run npm run build" without: never a 401 or a 5xx.
+    assert.ok(page.status === 200 || (page.status === 404 && /npm run build/.test(page.text)), `${page.status} ${page.text}`);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.equal(page.headers.get('content-security-policy'), DASHBOARD_CSP);
+    assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/dashboard')), []);
   });
 });
 

@@ -99,6 +99,7 @@ describe('npm start', () => {
     assert.notEqual(base, 'http://127.0.0.1:0', 'the real port, not the configured 0');
     assert.match(stdout, new RegExp(`^Docs: ${base}/docs$`, 'm'));
     assert.match(stdout, new RegExp(`^OpenAPI: ${base}/openapi\\.json$`, 'm'));
+    assert.match(stdout, new RegExp(`^Dashboard: ${base}/dashboard/( \\(not built: run npm run build\\))?$`, 'm'));
     assert.match(stdout, /^Sandbox API key \(shown once\): \S+$/m);
     assert.equal((await fetch(`${base}/docs`)).status, 200);
     const openapi = await fetch(`${base}/openapi.json`);
@@ -108,7 +109,7 @@ describe('npm start', () => {
 
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
-    const printed = /^(Docs|OpenAPI|API base URL|Sandbox API key \(shown once\)): /;
+    const printed = /^(Docs|Dashboard|OpenAPI|API base URL|Sandbox API key \(shown once\)): /;
     const logLines = stdout.split('\n').filter((line) => line.trim() && !printed.test(line));
     assert.ok(logLines.length >= 2, `too few log lines:\n${stdout}`);
     const entries = logLines.map((line) => JSON.parse(line));
