@@ -24,4 +24,10 @@ export interface Principal {
   scopes: string[];
   /** When a bearer token stops working; null for API keys. */
   expiresAt: Date | null;
+  /**
+   * Whether the organization requires signed changes (a `required` signing key), read in the
+   * credential's own lookup so that an unsigned request costs no second statement. Undefined
+   * when the credential lookup did not read it: the signature check asks the database then.
+   */
+  signaturesRequired?: boolean;
 }

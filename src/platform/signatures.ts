@@ -268,7 +268,8 @@ export function registerSignatureVerification(app: FastifyInstance, store: Signa
     const signature = headerText(request.headers.signature);
     try {
       if (input === undefined && signature === undefined) {
-        if (!READ_METHODS.has(request.method) && (await store.signaturesRequired(principal.organizationId))) {
+        if (!READ_METHODS.has(request.method)
+          && (principal.signaturesRequired ?? (await store.signaturesRequired(principal.organizationId)))) {
           throw new SignatureError('signature_required', 'This organization requires signed requests (RFC 9421) for every change.');
         }
         return;

@@ -120,8 +120,15 @@ test('another organization\'s keyid is unknown_key, and a deleted key stops veri
 test('required: true refuses unsigned mutations with signature_required; reads stay allowed unsigned', async () => {
   const org = await api.otherOrganization();
   assert.equal((await api.request('POST', '/accounts', { body: ACCOUNT, key: org.apiKey })).status, 201);
+  // A bearer token made before the key became required: the policy is read on every request.
+  const token = await api.request('POST', '/auth/tokens', { body: { ttlSeconds: 600 }, key: org.apiKey });
+  assert.equal(token.status, 201, token.text);
+  const bearer = token.body.data.token as string;
+  assert.equal((await api.request('POST', '/accounts', { body: ACCOUNT, key: null, bearer })).status, 201);
   const { id, key } = await registerKey('required', 'ed25519', { required: true }, org.apiKey);
   assert.equal(codeOf(await api.request('POST', '/accounts', { body: ACCOUNT, key: org.apiKey })), '401 signature_required');
+  assert.equal(codeOf(await api.request('POST', '/accounts', { body: ACCOUNT, key: null, bearer })), '401 signature_required');
+  assert.equal((await api.request('GET', '/accounts', { key: null, bearer })).status, 200);
   assert.equal((await api.request('GET', '/accounts', { key: org.apiKey })).status, 200);
   const signed = await sendSigned('POST', '/accounts', { keyId: 'required', key, body: JSON.stringify(ACCOUNT), apiKey: org.apiKey });
   assert.equal(signed.status, 201, signed.text);

@@ -67,6 +67,22 @@ export async function findApiKeyByHash(db: Queryable, hash: string) {
   return row;
 }
 
+/**
+ * Whether an organization requires signed changes, as a column of a credential lookup. It reads
+ * the signing-keys module's table on purpose: every request authenticates, and folding this into
+ * the same statement saves the signature check a round trip (signing-keys.repo anyRequired).
+ */
+const SIGNATURES_REQUIRED = (organizationColumn: string) =>
+  `EXISTS (SELECT 1 FROM signing_keys sk WHERE sk.organization_id = ${organizationColumn}
+     AND sk.required AND sk.deleted_at IS NULL) AS signatures_required`;
+
+/** The API key a request presents, with its organization's signature policy (one statement). */
+export async function findApiKeyForRequest(db: Queryable, hash: string) {
+  const [row] = await db.query<ApiKeyRow & { signatures_required: boolean }>(
+    `SELECT k.*, ${SIGNATURES_REQUIRED('k.organization_id')} FROM api_keys k WHERE k.key_hash = $1`, [hash]);
+  return row;
+}
+
 export function listApiKeys(db: Queryable, organizationId: string, query: ListQuery) {
   return paginate<ApiKeyRow>(db, { table: 'api_keys', organizationId, filters: {}, query, publicFilters: {} });
 }
@@ -120,8 +136,9 @@ export async function insertToken(db: Queryable, row: TokenRow & { token_hash: s
  * is revoked. Revocation already cascades down; checking up the chain here as well means a token
  * minted while its parent was being revoked still dies with it. `maxDepth` bounds the walk.
  */
+/** The live bearer token a request presents, with its organization's signature policy. */
 export async function findLiveToken(db: Queryable, hash: string, now: Date, maxDepth: number) {
-  const [row] = await db.query<TokenRow>(
+  const [row] = await db.query<TokenRow & { signatures_required: boolean }>(
     `WITH RECURSIVE ancestors AS (
        SELECT parent_token_id AS id, 1 AS steps FROM access_tokens
        WHERE token_hash = $1 AND parent_token_id IS NOT NULL
@@ -129,7 +146,8 @@ export async function findLiveToken(db: Queryable, hash: string, now: Date, maxD
        SELECT parent.parent_token_id, ancestors.steps + 1 FROM access_tokens parent JOIN ancestors ON parent.id = ancestors.id
        WHERE parent.parent_token_id IS NOT NULL AND ancestors.steps < $3
      )
-     SELECT token.* FROM access_tokens token LEFT JOIN api_keys owner_key ON owner_key.id = token.api_key_id
+     SELECT token.*, ${SIGNATURES_REQUIRED('token.organization_id')}
+     FROM access_tokens token LEFT JOIN api_keys owner_key ON owner_key.id = token.api_key_id
      WHERE token.token_hash = $1 AND token.revoked_at IS NULL AND token.expires_at > $2 AND owner_key.revoked_at IS NULL
        AND NOT EXISTS (
          SELECT 1 FROM access_tokens ancestor JOIN ancestors ON ancestor.id = ancestors.id WHERE ancestor.revoked_at IS NOT NULL

@@ -210,18 +210,21 @@ export async function revokeApiKey(ctx: Ctx, principal: Principal, id: string) {
 
 export async function resolveCredential(ctx: Ctx, credential: { apiKey?: string; bearer?: string }): Promise<Principal | null> {
   if (credential.apiKey) {
-    const key = await repo.findApiKeyByHash(ctx.db, ctx.vault.hash('credential-hash', credential.apiKey));
+    const key = await repo.findApiKeyForRequest(ctx.db, ctx.vault.hash('credential-hash', credential.apiKey));
     if (!key || key.revoked_at) return null;
     return {
       organizationId: key.organization_id, credentialType: 'api_key', credentialId: key.id, userId: null,
-      scopes: key.scopes, expiresAt: null,
+      scopes: key.scopes, expiresAt: null, signaturesRequired: key.signatures_required,
     };
   }
   if (credential.bearer) {
     const hash = ctx.vault.hash('credential-hash', credential.bearer);
     const token = await repo.findLiveToken(ctx.db, hash, ctx.clock.now(), MAX_TOKEN_CHAIN_DEPTH);
     if (!token) return null;
-    return { organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id, scopes: token.scopes, expiresAt: token.expires_at };
+    return {
+      organizationId: token.organization_id, credentialType: token.kind, credentialId: token.id, userId: token.user_id,
+      scopes: token.scopes, expiresAt: token.expires_at, signaturesRequired: token.signatures_required,
+    };
   }
   return null;
 }
