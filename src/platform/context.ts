@@ -26,8 +26,8 @@ export interface Principal {
   expiresAt: Date | null;
   /**
    * Whether the organization requires signed changes (a `required` signing key), read in the
-   * credential's own lookup so that an unsigned request costs no second statement. Undefined
-   * when the credential lookup did not read it: the signature check asks the database then.
+   * credential's own lookup on every request, so that an unsigned request costs no second
+   * statement and a key made required binds the next request.
    */
-  signaturesRequired?: boolean;
+  signaturesRequired: boolean;
 }

@@ -203,8 +203,6 @@ export function keyIdOf(signature: ParsedSignature): string {
 export interface SignatureStore {
   /** The organization's live key with this keyid, with the id nonces are filed under. */
   findKey(organizationId: string, keyId: string): Promise<{ id: string; key: VerificationKey } | null>;
-  /** Whether any live key of the organization has `required: true`. */
-  signaturesRequired(organizationId: string): Promise<boolean>;
   /** Records the nonce; false when it was already used within the window. */
   rememberNonce(organizationId: string, signingKeyId: string, nonce: string, expiresAt: Date): Promise<boolean>;
 }
@@ -268,8 +266,7 @@ export function registerSignatureVerification(app: FastifyInstance, store: Signa
     const signature = headerText(request.headers.signature);
     try {
       if (input === undefined && signature === undefined) {
-        if (!READ_METHODS.has(request.method)
-          && (principal.signaturesRequired ?? (await store.signaturesRequired(principal.organizationId)))) {
+        if (!READ_METHODS.has(request.method) && principal.signaturesRequired) {
           throw new SignatureError('signature_required', 'This organization requires signed requests (RFC 9421) for every change.');
         }
         return;

@@ -70,7 +70,7 @@ export async function findApiKeyByHash(db: Queryable, hash: string) {
 /**
  * Whether an organization requires signed changes, as a column of a credential lookup. It reads
  * the signing-keys module's table on purpose: every request authenticates, and folding this into
- * the same statement saves the signature check a round trip (signing-keys.repo anyRequired).
+ * the same statement saves the signature check a round trip.
  */
 const SIGNATURES_REQUIRED = (organizationColumn: string) =>
   `EXISTS (SELECT 1 FROM signing_keys sk WHERE sk.organization_id = ${organizationColumn}

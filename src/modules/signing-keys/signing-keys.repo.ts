@@ -41,14 +41,6 @@ export async function findByKeyId(db: Queryable, organizationId: string, keyId: 
   return row;
 }
 
-export async function anyRequired(db: Queryable, organizationId: string): Promise<boolean> {
-  const rows = await db.query(
-    'SELECT 1 FROM signing_keys WHERE organization_id = $1 AND required AND deleted_at IS NULL LIMIT 1',
-    [organizationId],
-  );
-  return rows.length > 0;
-}
-
 export async function markDeleted(db: Queryable, organizationId: string, id: string, at: Date) {
   const [row] = await db.query<SigningKeyRow>(
     `UPDATE signing_keys SET deleted_at = $3 WHERE organization_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,

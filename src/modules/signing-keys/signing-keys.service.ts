@@ -116,7 +116,6 @@ export function signatureStore(ctx: Ctx): SignatureStore {
       const row = await repo.findByKeyId(ctx.db, organizationId, keyId);
       return row ? { id: row.id, key: verificationKey(ctx, row) } : null;
     },
-    signaturesRequired: (organizationId) => repo.anyRequired(ctx.db, organizationId),
     rememberNonce: (organizationId, signingKeyId, nonce, expiresAt) =>
       repo.rememberNonce(ctx.db, organizationId, signingKeyId, nonce, expiresAt, ctx.clock.now()),
   };
