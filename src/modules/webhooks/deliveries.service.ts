@@ -1,4 +1,4 @@
-// Deliveries: made for every committed event that an enabled endpoint takes (fanOut, inside the
+// Deliveries: made for every committed event that an enabled endpoint takes (the fan-out, inside the
 // event's own transaction), and on request (test, resend, replay). The delivery job sends them.
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';

@@ -108,22 +108,12 @@ export function listEndpoints(db: Queryable, organizationId: string, query: List
 
 // ----- deliveries ---------------------------------------------------------------------------
 
-/** One delivery per live, enabled endpoint of the organization that takes the event's type. */
-export async function fanOut(db: Queryable, event: { id: string; organization_id: string; type: string; created_at: Date }) {
-  await db.query(
-    `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, reason, status, attempt_count, due_at, created_at, updated_at)
-     SELECT 'dlv_' || $2 || substr(w.id, 5), w.organization_id, w.id, $1, $3, 'event', 'pending', 0, $4, $4, $4
-       FROM webhook_endpoints w
-      WHERE w.organization_id = $5 AND w.enabled AND w.deleted_at IS NULL AND ${MATCHES('$3')}`,
-    [event.id, idBody(event.id), event.type, event.created_at, event.organization_id],
-  );
-}
-
 /**
- * The fan-out as SQL that reads its one event from a CTE named `eventCte` (id, organization_id,
- * type, created_at): a data-modifying CTE of the event's own INSERT, so that the event and its
- * deliveries are one statement (one round trip). Same rows as fanOut; the delivery id's body is
- * idBody(event id) followed by the endpoint id's body.
+ * The fan-out: one delivery per live, enabled endpoint of the organization that takes the event's
+ * type, as SQL that reads its one event from a CTE named `eventCte` (id, organization_id, type,
+ * created_at): a data-modifying CTE of the event's own INSERT, so that the event and its
+ * deliveries are one statement (one round trip). The delivery id's body is idBody(event id)
+ * followed by the endpoint id's body.
  */
 export function fanOutFrom(eventCte: string) {
   return `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, reason, status, attempt_count, due_at, created_at, updated_at)
