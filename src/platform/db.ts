@@ -15,9 +15,25 @@ export interface TransactionOptions {
   lockTimeoutMs?: number;
 }
 
+/** What a transaction's function works with: its statements, and an early COMMIT. */
+export interface Transaction extends Queryable {
+  /**
+   * Sends COMMIT at once, behind the statements already sent and before their answers are back
+   * (PostgreSQL pipelining): the row locks they took are released as soon as the database has run
+   * them, not a round trip through this process later, when its event loop gets to it (a hot
+   * account's lock, DESIGN §3). Every statement sent before it must FAIL IN SQL whenever the
+   * command must not commit: a failed statement turns this COMMIT into a rollback, while a refusal
+   * found in JavaScript after the answers would come too late. The function awaits its
+   * statements' answers after this call, and sends no statement after it. Where nothing is to be
+   * won or a statement must come first (PGlite; a keyed request's marker, idempotency.ts) it sends
+   * nothing and the commit happens when the function returns, as usual.
+   */
+  commitEarly(): void;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   /** The pool's connections (PostgreSQL): open, idle, and callers waiting for one (GET /metrics). */
@@ -36,7 +52,7 @@ export type BeforeCommit = (tx: Queryable, result: unknown) => Promise<void>;
 export const beforeCommitHook = new AsyncLocalStorage<BeforeCommit>();
 
 /** Runs the transaction's function, then the request's last statement, on the same connection. */
-async function runWithHook<T>(fn: (tx: Queryable) => Promise<T>, tx: Queryable): Promise<T> {
+async function runWithHook<T>(fn: (tx: Transaction) => Promise<T>, tx: Transaction): Promise<T> {
   const result = await fn(tx);
   await beforeCommitHook.getStore()?.(tx, result);
   return result;
@@ -57,7 +73,58 @@ export function isRetryable(error: unknown): boolean {
   const e = error as { code?: string; constraint?: string };
   if (!e || typeof e !== 'object') return false;
   if (e.code && RETRYABLE.has(e.code)) return true;
+  if (isStalePreparedStatement(error)) return true;
   return e.code === '23505' && !!e.constraint && RETRYABLE_CONSTRAINTS.has(e.constraint);
+}
+
+/**
+ * Named (prepared) statements: PostgreSQL parses and plans a statement once per connection instead
+ * of on every call (on the authorization path planning cost as much as execution). The name comes
+ * from the SQL text, so every connection prepares the same text under the same name. Only
+ * statements with parameters are named (a text without any may hold several statements, which the
+ * extended protocol refuses). The texts are templates of the repos, a bounded set; the cap only
+ * guards against a generator of unbounded texts: past it, statements run unnamed as before.
+ */
+const MAX_NAMED_STATEMENTS = 2_000;
+const statementNames = new Map<string, string | null>();
+
+function statementName(sql: string, params: unknown[]): string | undefined {
+  if (params.length === 0) return undefined;
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    if (statementNames.size >= MAX_NAMED_STATEMENTS) return undefined;
+    name = `paygen_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return name ?? undefined;
+}
+
+/** SQLSTATE feature_not_supported, raised for a prepared `SELECT *` whose table changed shape. */
+const STALE_PLAN = /cached plan must not change result type/;
+
+/**
+ * A statement prepared before a migration changed its table's columns (another process ran it) is
+ * refused once per connection. Its text then runs unnamed from here on, and the command runs
+ * again (isRetryable): nothing of the refused transaction was committed.
+ */
+function isStalePreparedStatement(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return !!e && typeof e === 'object' && e.code === '0A000' && STALE_PLAN.test(e.message ?? '');
+}
+
+function forgetStatement(error: unknown, sql: string) {
+  if (isStalePreparedStatement(error)) statementNames.set(sql, null);
+}
+
+/** A query for node-postgres: named when it may be (statementName), otherwise as it was. */
+async function run(client: pg.Pool | pg.PoolClient, sql: string, params: unknown[]) {
+  const name = statementName(sql, params);
+  try {
+    return name ? await client.query({ name, text: sql, values: params }) : await client.query(sql, params);
+  } catch (error) {
+    forgetStatement(error, sql);
+    throw error;
+  }
 }
 
 /**
@@ -123,12 +190,16 @@ class PgliteDb implements Db {
     return (await this.pg.query<T>(sql, params)).rows;
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     // PGlite has one connection: transactions already run one at a time, so there is nothing
-    // to time out on; retries are kept for the shared code path.
+    // to time out on (nor a round trip to save with an early COMMIT); retries are kept for the
+    // shared code path.
     return withRetries(() =>
       this.pg.transaction(async (tx) =>
-        runWithHook(fn, { query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
+        runWithHook(fn, {
+          query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows,
+          commitEarly: () => undefined,
+        }),
       ),
     );
   }
@@ -148,13 +219,15 @@ class PostgresDb implements Db {
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
-      return (await this.pool.query(sql, params)).rows as T[];
+      return (await run(this.pool, sql, params)).rows as T[];
     } catch (error) {
+      // Outside a transaction a statement refused as stale runs once more, unnamed.
+      if (isStalePreparedStatement(error)) return this.query(sql, params);
       throw classify(error);
     }
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return withRetries(async () => {
       const client = await this.pool.connect().catch((error) => { throw classify(error); });
       // A checked-out client whose connection dies emits 'error'; unheard, it would crash the
@@ -167,10 +240,29 @@ class PostgresDb implements Db {
         await client.query(options.lockTimeoutMs
           ? `BEGIN; SET LOCAL lock_timeout = ${Math.floor(options.lockTimeoutMs)}`
           : 'BEGIN');
+        let early: Promise<pg.QueryResult> | undefined;
         const result = await runWithHook(fn, {
-          query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+          query: async <R>(sql: string, params: unknown[] = []) => {
+            if (early) throw new Error('a statement after commitEarly()');
+            return (await run(client, sql, params)).rows as R[];
+          },
+          commitEarly: () => {
+            // A keyed request's marker must still run before COMMIT, with the function's result.
+            if (early || beforeCommitHook.getStore()) return;
+            early = client.query('COMMIT');
+            // Observed below, after the function; a failed statement before it rejects first.
+            early.catch(() => undefined);
+          },
+        }).catch(async (error) => {
+          // A statement failed (or the function threw) after an early COMMIT: the database turned
+          // that COMMIT into a rollback, unless nothing failed in SQL, which commitEarly forbids.
+          const ended = early && await early.catch(() => undefined);
+          if (ended?.command === 'COMMIT') throw new Error('committed, yet the transaction failed after commitEarly()', { cause: error });
+          throw error;
         });
-        await client.query('COMMIT');
+        if (!early) await client.query('COMMIT');
+        // The function caught a failed statement's error and went on: nothing was committed.
+        else if ((await early).command !== 'COMMIT') throw new Error('rolled back: a statement failed before commitEarly()');
         return result;
       } catch (error) {
         if (isConnectionFailure(error)) {
@@ -227,6 +319,9 @@ export async function openDb(options: DbOptions): Promise<Db> {
     };
     const pool = new pg.Pool({
       connectionString: url,
+      // Statements sent without waiting for the previous answer go out at once (commitEarly); a
+      // caller that awaits each statement, as nearly every one does, sees no difference.
+      pipeline: true,
       max: options.poolSize,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,

@@ -59,7 +59,7 @@ export async function migrate(db: Db): Promise<string[]> {
   return applied;
 }
 
-/** Migrations are plain statements separated by semicolons at line ends (no function bodies). */
+/** Migrations are plain statements separated by semicolons at line ends (a function body on one line). */
 function splitStatements(sql: string): string[] {
   return sql
     .replace(/--.*$/gm, '')

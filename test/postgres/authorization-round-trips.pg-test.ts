@@ -23,21 +23,39 @@ const STATEMENTS_PER_AUTHORIZATION = 7;
 const RUNS = 5;
 const PROGRAM = { name: 'Other program', brand: 'Visa', bin: '45990000', currency: 'USD', allowNameOnlyIssuance: true, requiresVerifiedCardHolder: false };
 
-/** Counts the statements every pg client of this process sends while `fn` runs. */
+/**
+ * Counts the statements every pg client of this process sends while `fn` runs, and of those the
+ * ones sent while the same client still waited for an earlier answer (pipelined: no round trip).
+ */
 async function statementsDuring(fn: () => Promise<void>) {
   const original = pg.Client.prototype.query;
-  let count = 0;
+  const waiting = new Map<pg.Client, number>();
+  const counts = { statements: 0, pipelined: 0 };
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    count++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
+    counts.statements++;
+    if ((waiting.get(this) ?? 0) > 0) counts.pipelined++;
+    waiting.set(this, (waiting.get(this) ?? 0) + 1);
+    const answered = () => waiting.set(this, waiting.get(this)! - 1);
+    // pg-pool passes a callback (and gets no promise back): wrap it.
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last] as (...a: unknown[]) => void;
+      args[last] = (...a: unknown[]) => { answered(); callback(...a); };
+    }
+    const result = (original as (...a: unknown[]) => Promise<unknown> | undefined).apply(this, args);
+    result?.then(answered, answered);
+    return result;
   } as typeof original;
   try {
     await fn();
   } finally {
     pg.Client.prototype.query = original;
   }
-  return count;
+  return counts;
 }
+
+/** The authorization's tail: its event, its hold and COMMIT go out behind the insert, unanswered. */
+const PIPELINED_PER_AUTHORIZATION = 3;
 
 /** A budget card adds the budget's lock and its period's spend (main had 19). */
 const STATEMENTS_PER_BUDGET_AUTHORIZATION = 9;
@@ -55,11 +73,13 @@ describe('the authorization path on PostgreSQL', { skip: POSTGRES_ONLY }, () => 
     assert.equal((await authorize(api, card.id, 1)).body.data.approved, true);
 
     const answers: any[] = [];
-    const statements = await statementsDuring(async () => {
+    const { statements, pipelined } = await statementsDuring(async () => {
       for (let i = 0; i < RUNS; i++) answers.push(await authorize(api, card.id, 1));
     });
     for (const res of answers) assert.equal(res.body.data.approved, true, res.text);
     assert.ok(statements <= STATEMENTS_PER_AUTHORIZATION * RUNS, `${statements} statements for ${RUNS} authorizations`);
+    // Round trips: the statements less those sent in the same flight as an earlier one.
+    assert.equal(pipelined, PIPELINED_PER_AUTHORIZATION * RUNS, `${pipelined} of ${statements} statements pipelined`);
 
     // More than the card holds: the guarded hold refuses, the transaction rolls back, and the
     // decline is stored on its own, with no hold and no change to the card's balance.
@@ -100,7 +120,7 @@ describe('the authorization path on PostgreSQL', { skip: POSTGRES_ONLY }, () => 
     const account = await accountHolding(api, 4);
     const budget = await createBudget(api, account.id, { limit: { amount: 3, interval: 'monthly' } });
     const card = await budgetCard(api, budget, await createProgram(api));
-    const statements = await statementsDuring(async () => {
+    const { statements } = await statementsDuring(async () => {
       for (let i = 0; i < 3; i++) assert.equal((await authorize(api, card.id, 1)).body.data.approved, true);
     });
     assert.ok(statements <= STATEMENTS_PER_BUDGET_AUTHORIZATION * 3, `${statements} statements for 3 authorizations`);

@@ -44,17 +44,26 @@ const COLUMNS: Array<keyof AuthorizationRow> = [
 ];
 const JSON_COLUMNS = new Set<keyof AuthorizationRow>(['merchant', 'hold_ids', 'history']);
 
+/** The unique index that makes a network message idempotent per organization (migration 007). */
+const NETWORK_ID_INDEX = 'authorizations_network_id';
+
 /**
- * Inserts the authorization; with a network id already stored for the organization nothing is
- * inserted and undefined comes back (the caller answers with the stored one).
+ * Inserts the authorization. A network id already stored for the organization fails the statement,
+ * so that the statements sent behind it fail too and the transaction cannot commit (db.ts
+ * commitEarly), and comes back as undefined: the caller answers with the stored one.
  */
 export async function insertAuthorization(db: Queryable, row: AuthorizationRow) {
-  const [inserted] = await db.query<AuthorizationRow>(
-    `INSERT INTO authorizations (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-     ON CONFLICT (organization_id, network_id) WHERE network_id IS NOT NULL DO NOTHING RETURNING *`,
-    COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? JSON.stringify(row[c]) : row[c])),
-  );
-  return inserted;
+  try {
+    const [inserted] = await db.query<AuthorizationRow>(
+      `INSERT INTO authorizations (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
+      COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? JSON.stringify(row[c]) : row[c])),
+    );
+    return inserted;
+  } catch (error) {
+    const e = error as { code?: string; constraint?: string };
+    if (e?.code === '23505' && e.constraint === NETWORK_ID_INDEX) return undefined;
+    throw error;
+  }
 }
 
 /** A card locked for an authorization, with what the decision needs of its program and holder. */

@@ -4,7 +4,7 @@
 // have changed meanwhile (status, limits, budget, funds), places the hold, stores the
 // authorization and records its event. Declines are data: a 201 with approved false and no hold.
 import type { Ctx } from '../../platform/context.ts';
-import type { Queryable } from '../../platform/db.ts';
+import type { Queryable, Transaction } from '../../platform/db.ts';
 import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
@@ -135,24 +135,35 @@ function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decisio
 /** The same network message arrived twice and the other copy committed first. */
 class DuplicateNetworkMessage extends Error {}
 
-/** Stores the authorization (with its hold when approved) and records its event. */
-async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string) {
+/**
+ * Stores the authorization (with its hold when approved) and records its event: the last
+ * statements of the transaction, sent in one flight with COMMIT right behind them (commitEarly).
+ * The hold comes last: every authorization of the organization credits its settlement account
+ * (and a budget card's debits the budget's account), so those rows are locked only while the
+ * database runs the rest of the flight and commits, never across a round trip through this
+ * process. Each statement refuses in SQL (a repeated network id, a refused hold): the COMMIT
+ * then rolls all of it back.
+ */
+async function store(ctx: Ctx, tx: Transaction, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string) {
   const holdId = newId('tr', row.created_at.getTime());
   if (row.approved) row.hold_ids = [{ id: holdId, amount: row.held_amount }];
-  const inserted = await repo.insertAuthorization(tx, row);
-  if (!inserted) throw new DuplicateNetworkMessage();
-  const authorization = present(inserted);
-  await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
-  // The hold comes last: every authorization of the organization credits its settlement account,
-  // so that row's lock is held only from here to the commit. A refused hold rolls all of it back.
-  if (row.approved) {
-    await ledger.transfer(tx, {
-      id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: fundingId ?? await fundingAccountId(tx, card),
-      creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
-      referenceType: 'card', referenceId: card.id, description: row.merchant.name, at: row.created_at,
-    });
-  }
-  return authorization;
+  const debitAccountId = row.approved ? fundingId ?? await fundingAccountId(tx, card) : '';
+  // The event carries what the row will read back as (jsonb keeps the same values).
+  const inserted = repo.insertAuthorization(tx, row);
+  const event = recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: present(row), at: row.created_at });
+  const hold = row.approved && ledger.transfer(tx, {
+    id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId, creditAccountId: settlementId,
+    amount: row.held_amount, currency: row.currency, code: 'authorization', referenceType: 'card', referenceId: card.id,
+    description: row.merchant.name, at: row.created_at, refuseInSql: true,
+  });
+  tx.commitEarly();
+  // Answers come back in the order sent; the first refusal is the one to report (the statements
+  // behind it only failed because the transaction was already aborted).
+  const [stored, ...rest] = await Promise.allSettled([inserted, event, hold]);
+  if (stored.status === 'rejected') throw stored.reason;
+  if (!stored.value) throw new DuplicateNetworkMessage();
+  for (const settled of rest) if (settled.status === 'rejected') throw settled.reason;
+  return present(stored.value);
 }
 
 /**

@@ -4,7 +4,7 @@
 // transaction rolled back). A 503 is not stored under an Idempotency-Key or a network id, so the
 // network can send the same message again.
 import type { Ctx } from '../../platform/context.ts';
-import type { Queryable } from '../../platform/db.ts';
+import type { Transaction } from '../../platform/db.ts';
 import { ApiError } from '../../platform/errors.ts';
 
 /** A hot card must not stall the authorization path: wait this long for a row lock, then give up. */
@@ -31,7 +31,7 @@ function retryLater(cause: unknown) {
 }
 
 /** One transaction of the authorization path, with the lock timeout and its one retry. */
-export async function withLockWait<T>(ctx: Ctx, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function withLockWait<T>(ctx: Ctx, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await ctx.db.transaction(fn, { lockTimeoutMs: AUTHORIZATION_LOCK_TIMEOUT_MS });

@@ -131,20 +131,10 @@ export interface SidesAfter {
  * When `first` cannot move, nothing is written; when `second` cannot, `first` moved and the
  * caller's transaction must not commit (the caller throws).
  */
-export async function applyTransfer(db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number): Promise<SidesAfter> {
+export async function applyTransfer(db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number, refuseInSql = false): Promise<SidesAfter> {
   const debitFirst = row.debit_account_id === first.id;
   const [result] = await db.query<{ first_currency: string | null; first_available: number | null; second_currency: string | null; second_available: number | null }>(
-    `WITH first AS (${sideUpdate(1, 13, '')}),
-     second AS (${sideUpdate(7, 13, '\n       AND EXISTS (SELECT 1 FROM first)')}),
-     transfer AS (
-       INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
-         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
-       SELECT $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-              CASE WHEN $27::boolean THEN f.available ELSE s.available END,
-              CASE WHEN $27::boolean THEN s.available ELSE f.available END, $26
-         FROM first f, second s)
-     SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available
-       FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`,
+    (refuseInSql ? APPLY_TRANSFER_OR_REFUSE : APPLY_TRANSFER),
     [first.id, ...deltaParams(first.deltas), first.guard, second.id, ...deltaParams(second.deltas), second.guard, limit,
       row.id, row.organization_id, row.kind, row.debit_account_id, row.credit_account_id, row.amount, row.currency,
       row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.created_at, debitFirst],
@@ -154,6 +144,44 @@ export async function applyTransfer(db: Queryable, first: Side, second: Side, ro
     second: result.second_currency === null ? undefined : { currency: result.second_currency, available: result.second_available! },
   };
 }
+
+/** SQLSTATE of paygen_refuse (migration 024): the message is the refusal's code. */
+export const REFUSED = 'PY001';
+export type Refusal = 'insufficient_funds' | 'amount_limit_exceeded' | 'currency_mismatch';
+
+export function refusalOf(error: unknown): Refusal | undefined {
+  const e = error as { code?: string; message?: string } | null;
+  return e && typeof e === 'object' && e.code === REFUSED ? (e.message as Refusal) : undefined;
+}
+
+/** Why side $i (id in $i, deltas from $i+1) did not move: the counter limit, or else the funds guard. */
+const sideRefusal = (i: number, limit: number) => `paygen_refuse(CASE WHEN (SELECT NOT (${withinLimit(i + 1, limit)})
+         FROM ledger_accounts WHERE id = $${i}) THEN 'amount_limit_exceeded' ELSE 'insufficient_funds' END)`;
+
+const APPLY_TRANSFER_CTES = `WITH first AS (${sideUpdate(1, 13, '')}),
+     second AS (${sideUpdate(7, 13, '\n       AND EXISTS (SELECT 1 FROM first)')}),
+     transfer AS (
+       INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
+         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+       SELECT $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
+              CASE WHEN $27::boolean THEN f.available ELSE s.available END,
+              CASE WHEN $27::boolean THEN s.available ELSE f.available END, $26
+         FROM first f, second s)`;
+const APPLY_TRANSFER_RESULT = `SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available`;
+const APPLY_TRANSFER_FROM = `FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`;
+const APPLY_TRANSFER = `${APPLY_TRANSFER_CTES}
+     ${APPLY_TRANSFER_RESULT}
+       ${APPLY_TRANSFER_FROM}`;
+/**
+ * The same, refusing in SQL (paygen_refuse) when a side cannot move or is in another currency, so
+ * that the statement fails and its transaction cannot commit (db.ts commitEarly).
+ */
+const APPLY_TRANSFER_OR_REFUSE = `${APPLY_TRANSFER_CTES}
+     ${APPLY_TRANSFER_RESULT},
+            CASE WHEN f.currency IS NULL THEN ${sideRefusal(1, 13)}
+                 WHEN s.currency IS NULL THEN ${sideRefusal(7, 13)}
+                 WHEN f.currency <> $20 OR s.currency <> $20 THEN paygen_refuse('currency_mismatch') END AS refused
+       ${APPLY_TRANSFER_FROM}`;
 
 export async function insertTransfer(db: Queryable, row: TransferRow) {
   await db.query(

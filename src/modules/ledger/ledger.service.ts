@@ -61,6 +61,11 @@ export interface NewTransfer {
   field?: string;
   /** The transfer's id, when the caller must name it before it exists (an authorization's hold). */
   id?: string;
+  /**
+   * The statement itself fails when the transfer cannot be made, so that a COMMIT already sent
+   * behind it (db.ts commitEarly) rolls back; the errors are the same ApiErrors.
+   */
+  refuseInSql?: boolean;
 }
 
 function insufficientFunds(field: string) {
@@ -96,9 +101,18 @@ export async function transfer(tx: Queryable, t: NewTransfer): Promise<Transfer>
     description: t.description ?? null, created_at: t.at,
   };
   // One row cannot be updated twice by one statement: a transfer to the same account goes step by step.
-  if (debit.id === credit.id) return transferStepwise(tx, [debit, credit], row, field);
+  if (debit.id === credit.id) {
+    if (t.refuseInSql) throw new Error('a transfer to its own account cannot refuse in SQL');
+    return transferStepwise(tx, [debit, credit], row, field);
+  }
   const [first, second] = [debit, credit].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER);
+  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER, t.refuseInSql).catch((error) => {
+    const refusal = repo.refusalOf(error);
+    if (refusal === 'insufficient_funds') throw insufficientFunds(field);
+    if (refusal === 'amount_limit_exceeded') throw amountLimitExceeded(field);
+    if (refusal) throw new Error(`ledger invariant broken: transfer ${row.id} between accounts of other currencies`, { cause: error });
+    throw error;
+  });
   for (const [side, moved] of [[first, after.first], [second, after.second]] as const) {
     if (!moved) {
       if (await repo.wouldPassLimit(tx, side.id, side.deltas, MAX_COUNTER)) throw amountLimitExceeded(field);
