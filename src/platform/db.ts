@@ -3,6 +3,7 @@
 // the whole command on serialization failures and deadlocks (DESIGN §3, step 4).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -213,6 +214,25 @@ class PgliteDb implements Db {
   }
 }
 
+/**
+ * Statements sent in the same tick leave in one socket write: node-postgres writes each statement
+ * on its own (a system call each), so a transaction's pipelined statements are corked until the
+ * tick ends and go out together.
+ */
+function corker(client: pg.PoolClient) {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
+  let corked = false;
+  return () => {
+    if (corked || !stream?.cork || !stream.uncork) return;
+    stream.cork();
+    corked = true;
+    process.nextTick(() => {
+      corked = false;
+      stream.uncork!();
+    });
+  };
+}
+
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   constructor(private readonly pool: pg.Pool) {}
@@ -235,16 +255,25 @@ class PostgresDb implements Db {
       let broken: Error | undefined;
       const onError = (error: Error) => { broken ??= error; };
       client.on('error', onError);
+      const corkThisTick = corker(client);
       try {
-        // One round trip: a query without parameters may carry several statements.
-        await client.query(options.lockTimeoutMs
+        // A query without parameters may carry several statements. BEGIN is not awaited: it goes
+        // out with the transaction's first statement (pipelined, one round trip less). PostgreSQL
+        // fails BEGIN only with its connection, and then the statement behind it fails as well.
+        corkThisTick();
+        const begun = client.query(options.lockTimeoutMs
           ? `BEGIN; SET LOCAL lock_timeout = ${Math.floor(options.lockTimeoutMs)}`
           : 'BEGIN');
+        begun.catch(() => undefined);
         let early: Promise<pg.QueryResult> | undefined;
         const result = await runWithHook(fn, {
           query: async <R>(sql: string, params: unknown[] = []) => {
             if (early) throw new Error('a statement after commitEarly()');
-            return (await run(client, sql, params)).rows as R[];
+            corkThisTick();
+            const answer = run(client, sql, params);
+            answer.catch(() => undefined);
+            await begun;
+            return (await answer).rows as R[];
           },
           commitEarly: () => {
             // A keyed request's marker must still run before COMMIT, with the function's result.
@@ -260,6 +289,7 @@ class PostgresDb implements Db {
           if (ended?.command === 'COMMIT') throw new Error('committed, yet the transaction failed after commitEarly()', { cause: error });
           throw error;
         });
+        await begun;
         if (!early) await client.query('COMMIT');
         // The function caught a failed statement's error and went on: nothing was committed.
         else if ((await early).command !== 'COMMIT') throw new Error('rolled back: a statement failed before commitEarly()');

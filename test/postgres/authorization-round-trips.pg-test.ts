@@ -54,8 +54,8 @@ async function statementsDuring(fn: () => Promise<void>) {
   return counts;
 }
 
-/** The authorization's tail: its event, its hold and COMMIT go out behind the insert, unanswered. */
-const PIPELINED_PER_AUTHORIZATION = 3;
+/** Sent unanswered: the card lock behind BEGIN; the event, the hold and COMMIT behind the insert. */
+const PIPELINED_PER_AUTHORIZATION = 4;
 
 /** A budget card adds the budget's lock and its period's spend (main had 19). */
 const STATEMENTS_PER_BUDGET_AUTHORIZATION = 9;
