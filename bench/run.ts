@@ -25,7 +25,7 @@ import autocannon, { type Request, type Result } from 'autocannon';
 import pg from 'pg';
 import { openDb } from '../src/platform/db.ts';
 import * as ledger from '../src/modules/ledger/ledger.service.ts';
-import { killAll, startServer, type Server } from './server.ts';
+import { killAll, readCpuMs, startServer, type Server } from './server.ts';
 import { call, cardBody, cloneCards, fundCopies, fundedAccount, inParallel, program, signUp, type Api } from './seed.ts';
 
 const ADMIN_URL = process.env.PAYGEN_BENCH_ADMIN_DATABASE_URL || process.env.PAYGEN_TEST_ADMIN_DATABASE_URL
@@ -98,6 +98,9 @@ export interface Row {
   errors: number;
   /** Declines, lost webhooks: wrong answers that were not HTTP errors. */
   problems: string[];
+  /** CPU time per request of the server process and of its PostgreSQL backends (PGlite: inside the server). */
+  serverCpuMs?: number;
+  postgresCpuMs?: number;
   extra?: Record<string, number>;
 }
 
@@ -132,6 +135,34 @@ async function dropDatabases() {
   tempDirs.clear();
 }
 
+/**
+ * Whose CPU time a measured run is charged: the server process, and the PostgreSQL backends
+ * serving its database (none on PGlite, which runs inside the server). CPU time per request
+ * depends far less than throughput on what else the machine runs, so it compares runs.
+ */
+let measured: { serverPid: number; database?: string } | undefined;
+/** CPU ms of the last measured run: the server's and its PostgreSQL backends'. */
+let lastCpu: { serverMs: number; postgresMs: number } | undefined;
+
+async function backendsOf(database: string | undefined): Promise<number[]> {
+  if (!database || !admin) return [];
+  const { rows: backends } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  return backends.map((b) => b.pid);
+}
+
+/** CPU ms so far of the server and of the backends (by pid, so that a run can take differences). */
+async function cpuNow(): Promise<{ serverMs: number; backends: Map<number, number> }> {
+  const pids = await backendsOf(measured?.database);
+  return { serverMs: measured ? readCpuMs(measured.serverPid) : Number.NaN, backends: new Map(pids.map((pid) => [pid, readCpuMs(pid)])) };
+}
+
+function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<ReturnType<typeof cpuNow>>) {
+  let postgresMs = 0;
+  // A backend that started during the run counts from 0; one that ended is lost (the pool keeps them).
+  for (const [pid, ms] of after.backends) if (Number.isFinite(ms)) postgresMs += ms - (before.backends.get(pid) ?? 0);
+  return { serverMs: after.serverMs - before.serverMs, postgresMs };
+}
+
 /** One measured autocannon run, after a short unmeasured warm-up of the same requests. */
 async function load(api: Api, requests: Request[], options: { overallRate?: number; warmup?: boolean; seconds?: number } = {}) {
   const base = {
@@ -140,12 +171,22 @@ async function load(api: Api, requests: Request[], options: { overallRate?: numb
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
   };
   if (options.warmup !== false) await autocannon({ ...base, duration: WARMUP_SECONDS });
-  return autocannon({ ...base, duration: options.seconds ?? duration });
+  const before = await cpuNow();
+  const result = await autocannon({ ...base, duration: options.seconds ?? duration });
+  lastCpu = cpuSince(before, await cpuNow());
+  return result;
 }
+
+const perRequest = (ms: number | undefined, requests: number) =>
+  ms === undefined || !Number.isFinite(ms) || requests === 0 ? undefined : Math.round((ms / requests) * 100) / 100;
 
 function toRow(scenario: string, description: string, result: Result, maxRssMb: number, problems: string[] = []): Row {
   if (result.requests.total === 0) problems = [...problems, 'no request completed: nothing was measured'];
+  const cpu = lastCpu;
+  lastCpu = undefined;
   return {
+    serverCpuMs: perRequest(cpu?.serverMs, result.requests.total),
+    postgresCpuMs: measured?.database ? perRequest(cpu?.postgresMs, result.requests.total) : undefined,
     scenario, description,
     requestsPerSecond: Math.round(result.requests.total / result.duration),
     p50Ms: result.latency.p50, p99Ms: result.latency.p99, p999Ms: result.latency.p99_9,
@@ -323,6 +364,7 @@ async function pgliteScenario() {
   try {
     log(`f: server on embedded PGlite (pid ${server.pid}, started in ${startup.pglite} ms, ${Math.round(server.rssMb())} ${MB} idle)`);
     idleRss.pglite = Math.round(server.rssMb());
+    measured = { serverPid: server.pid };
     const api = await signUp(server.baseUrl);
     organizationId = api.organizationId;
     const account = await fundedAccount(api, CARD_FUNDING * (COUNTS.fCards + 1));
@@ -343,20 +385,36 @@ async function pgliteScenario() {
   await checkLedger('scenario f', organizationId!, undefined, dataDir);
 }
 
-async function runPgbench(): Promise<{ tps: number; latencyMs: number }> {
+async function runPgbench(): Promise<Pgbench> {
   const name = await createDatabase('paygen_pgbench');
   const url = new URL(databaseUrl(name));
   const common = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres')];
   const run = promisify(execFile);
   await run(PGBENCH, ['-i', '-q', '-s', String(PGBENCH_SCALE), ...common, name]);
-  const { stdout } = await run(PGBENCH, ['-c', String(connections), '-j', '2', '-T', String(Math.max(1, Math.round(duration))), ...common, name]);
+  const seconds = Math.max(2, Math.round(duration));
+  const running = run(PGBENCH, ['-c', String(connections), '-j', '2', '-T', String(seconds), ...common, name]);
+  // The yardstick's own CPU per transaction, over the middle of its run: its backends, not the
+  // pgbench client (a C program; our load generator is not counted either).
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  measured = { serverPid: Number.NaN, database: name };
+  const before = await cpuNow();
+  const windowStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, (seconds - 1.5) * 1_000));
+  const { postgresMs } = cpuSince(before, await cpuNow());
+  const windowSeconds = (performance.now() - windowStarted) / 1_000;
+  measured = undefined;
+  const { stdout } = await running;
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
   const latency = /latency average = ([\d.]+) ms/.exec(stdout);
   if (!tps) throw new Error(`pgbench said:\n${stdout}`);
   await admin!.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   dropList.delete(name);
-  return { tps: Math.round(Number(tps[1])), latencyMs: latency ? Number(latency[1]) : Number.NaN };
+  const postgresCpuMs = Math.round((postgresMs / (Number(tps[1]) * windowSeconds)) * 1000) / 1000;
+  return { tps: Math.round(Number(tps[1])), latencyMs: latency ? Number(latency[1]) : Number.NaN, postgresCpuMs };
 }
+
+/** pgbench's figures: tps, average latency, and its backends' CPU ms per transaction. */
+interface Pgbench { tps: number; latencyMs: number; postgresCpuMs: number }
 
 const PROFILE_DIR = 'bench/results/profiles';
 function serverFlags(): string[] {
@@ -404,12 +462,13 @@ function verdicts(pgbenchTps: number | undefined): Record<string, string> {
   return out;
 }
 
-function printTable(pgbench: { tps: number; latencyMs: number } | undefined) {
-  const header = ['scen', 'what', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS MB', 'non-2xx', 'errors*', '× pgbench'];
+function printTable(pgbench: Pgbench | undefined) {
+  const header = ['scen', 'what', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS MB', 'non-2xx', 'errors*', '× pgbench', 'CPU ms/req srv+pg'];
   const lines = rows.map((r) => [
     r.scenario, r.description, String(r.requestsPerSecond), String(r.p50Ms), String(r.p99Ms), String(r.p999Ms),
     String(r.maxRssMb), String(r.non2xx), String(r.errors + r.problems.length),
     pgbench ? (r.requestsPerSecond / pgbench.tps).toFixed(2) : '-',
+    `${r.serverCpuMs ?? '-'} + ${r.postgresCpuMs ?? '-'}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -420,7 +479,7 @@ function printTable(pgbench: { tps: number; latencyMs: number } | undefined) {
     for (const p of r.problems) console.log(`  ${r.scenario}: PROBLEM ${p}`);
   }
   console.log('* errors: socket errors and timeouts, plus wrong answers (declines, lost webhooks) listed below');
-  if (pgbench) console.log(`pgbench TPC-B-like, scale ${PGBENCH_SCALE}, ${connections} clients, 2 threads: ${pgbench.tps} tps, latency average ${pgbench.latencyMs} ms`);
+  if (pgbench) console.log(`pgbench TPC-B-like, scale ${PGBENCH_SCALE}, ${connections} clients, 2 threads: ${pgbench.tps} tps, latency average ${pgbench.latencyMs} ms, PostgreSQL CPU ${pgbench.postgresCpuMs} ms per transaction`);
   console.log(`start-up to listening: PostgreSQL ${startup.postgres ?? '-'} ms (${startupCpu.postgres ?? '-'} ms CPU), PGlite ` +
     `${startup.pglite ?? '-'} ms (${startupCpu.pglite ?? '-'} ms CPU); idle RSS: PostgreSQL ${idleRss.postgres ?? '-'} ${MB}, PGlite ${idleRss.pglite ?? '-'} ${MB}`);
   for (const [k, v] of Object.entries(verdicts(pgbench?.tps))) console.log(`target ${k}: ${v}`);
@@ -447,6 +506,7 @@ async function main(): Promise<number> {
     startupCpu.postgres = Math.round(server.startupCpuMs);
     idleRss.postgres = Math.round(server.rssMb());
     log(`server on PostgreSQL ${name} (pid ${server.pid}, started in ${startup.postgres} ms, ${idleRss.postgres} ${MB} idle)`);
+    measured = { serverPid: server.pid, database: name };
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     try {
@@ -467,7 +527,7 @@ async function main(): Promise<number> {
     log('scenario f…');
     await pgliteScenario();
   }
-  let pgbench: { tps: number; latencyMs: number } | undefined;
+  let pgbench: Pgbench | undefined;
   if (!args['no-pgbench']) {
     log(`pgbench -i -s ${PGBENCH_SCALE}, then ${connections} clients for ${Math.round(duration)} s…`);
     pgbench = await runPgbench();
