@@ -69,28 +69,29 @@ type Verdict = { amount: number } | { reason: DeclineReason };
 
 /**
  * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
- * remaining amount too. With partial approval, whatever is there (if anything) is approved.
+ * remaining amount too. With partial approval, whatever is there (if anything) is approved. Under
+ * the card lock the budget's counter decides last, right before the hold (claimBudget): what is
+ * read here only orders the decline reasons.
  */
 async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, underLock: boolean, guardedHold: boolean): Promise<Verdict> {
+  // Under the locks, with no webhook answer to keep on the decline, the budget's guarded update and
+  // the hold's answer all or nothing (DESIGN §3 step 2): no read first. Their refusals become
+  // declines (answerLostRace).
+  if (guardedHold && underLock && !partial) return { amount: requested };
   let remaining = Number.MAX_SAFE_INTEGER;
   let fundingId = card.ledger_account_id;
   if (card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: underLock ? 'update' : undefined }, 'cardId');
+      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: 'none' }, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
       throw error;
     }
-    // The clock is read after the budget lock: every hold committed before it is counted.
-    remaining = (await budgets.figuresOf(db, budget, clock())).remaining;
+    remaining = await budgets.remainingOf(db, budget, clock());
     // A budget card is always issued on its budget's account (cards service).
     fundingId = budget.account_ledger_account_id;
   }
-  // Under the locks, with no webhook answer to keep on the decline, the hold's guarded update
-  // answers all or nothing for the funds (DESIGN §3 step 2): no read first. Its refusal becomes
-  // an insufficient_funds decline (answerLostRace).
-  if (guardedHold && underLock && !partial) return remaining >= requested ? { amount: requested } : { reason: 'budget_exceeded' };
   const available = await availableOf(db, fundingId);
   const allowed = Math.min(remaining, available);
   if (allowed >= requested) return { amount: requested };
@@ -99,14 +100,14 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
 }
 
 /** Every rule, in the order of API.md. */
-async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false): Promise<Verdict> {
+async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false, cap = req.body.amount): Promise<Verdict> {
   const now = clock();
   const usable = cardUsable(card, req.body.entryMode, now);
   if (usable) return { reason: usable };
   if (req.currency !== card.currency) return { reason: 'currency_mismatch' };
   const controlled = await checkSpendControls(db, req.organizationId, sets, req.body.amount, req.body.merchant, now);
   if (controlled) return { reason: controlled };
-  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction, guardedHold);
+  return fundsVerdict(db, card, Math.min(req.body.amount, cap), req.partial, clock, inTransaction, guardedHold);
 }
 
 /** Applies the webhook's answer to what the rules approved. */
@@ -135,17 +136,50 @@ function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decisio
 /** The same network message arrived twice and the other copy committed first. */
 class DuplicateNetworkMessage extends Error {}
 
+/** The budget's counter refused the amount of an authorization already written: roll back, store the decline. */
+class BudgetRefused extends Error {
+  constructor(readonly reason: budgets.BudgetRefusal) {
+    super(reason);
+  }
+}
+
+/** The row of an approval cut down to `amount`, or turned into a decline (the budget gave less). */
+function approvedAt(row: repo.AuthorizationRow, granted: number | budgets.BudgetRefusal) {
+  const approved = typeof granted === 'number';
+  const amount = approved ? granted : 0;
+  Object.assign(row, {
+    status: approved ? 'pending' : 'declined', approved, decline_reason: approved ? null : granted,
+    approved_amount: amount, held_amount: amount, expires_at: approved ? row.expires_at : null,
+    history: [{ ...row.history[0], amount, approved, reason: approved ? null : granted }],
+  });
+}
+
+/**
+ * A budget card's approval takes its amount from the budget's counter, in this transaction and as
+ * late as possible (the counter row is the budget's hot row): right before the hold, or, for a
+ * terminal that accepts less, before the authorization is written (the amount may shrink).
+ */
+async function claimBudget(tx: Queryable, row: repo.AuthorizationRow, budgetId: string) {
+  const partial = row.partial_approval_supported;
+  const granted = await budgets.claimSpend(tx, row.organization_id, budgetId, row.held_amount, row.created_at, partial);
+  if (partial) approvedAt(row, granted);
+  else if (typeof granted !== 'number') throw new BudgetRefused(granted);
+}
+
 /** Stores the authorization (with its hold when approved) and records its event. */
 async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string) {
   const holdId = newId('tr', row.created_at.getTime());
+  if (row.approved && card.budget_id && row.partial_approval_supported) await claimBudget(tx, row, card.budget_id);
   if (row.approved) row.hold_ids = [{ id: holdId, amount: row.held_amount }];
   const inserted = await repo.insertAuthorization(tx, row);
   if (!inserted) throw new DuplicateNetworkMessage();
   const authorization = present(inserted);
   await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
-  // The hold comes last: every authorization of the organization credits its settlement account,
-  // so that row's lock is held only from here to the commit. A refused hold rolls all of it back.
+  // The budget's counter and then the hold come last: every authorization of the organization
+  // credits its settlement account (and every budget card's debits its budget's), so those rows'
+  // locks are held only from here to the commit. A refusal rolls all of it back.
   if (row.approved) {
+    if (card.budget_id && !row.partial_approval_supported) await claimBudget(tx, row, card.budget_id);
     await ledger.transfer(tx, {
       id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: fundingId ?? await fundingAccountId(tx, card),
       creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
@@ -182,11 +216,13 @@ async function stored(ctx: Ctx, organizationId: string, networkId: string) {
   return present(row);
 }
 
-/** A hold the guarded update refused, or a duplicate network message: answered as before. */
+/** A hold the guarded updates refused, or a duplicate network message: answered as before. */
 function answerLostRace(ctx: Ctx, req: Request, card: CardRow, ttl: number, error: unknown): Promise<Authorization> {
   if (error instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
-  // The funding account could not cover the hold (spent by someone else, or never enough).
-  if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, ttl).catch((e) => {
+  // The budget could not grant the amount (closed, or spent by the budget's other cards), or the
+  // funding account could not cover the hold (spent by someone else, or never enough).
+  const reason = error instanceof BudgetRefused ? error.reason : isInsufficientFunds(error) ? 'insufficient_funds' : null;
+  if (reason) return storeDecline(ctx, req, card, reason, null, ttl).catch((e) => {
     if (e instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
     throw e;
   });
@@ -284,8 +320,9 @@ async function authorizeInSteps(ctx: Ctx, req: Request): Promise<Authorization> 
       // The clock is read after the card lock, so that the limits count every earlier hold.
       const now = ctx.clock.now();
       // Every rule runs (again) under the card lock, and the budget's for a budget card: what the
-      // webhook was told may have changed meanwhile (status, limits, funds).
-      const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true);
+      // webhook was told may have changed meanwhile (status, limits, funds). Funds and budget are
+      // asked for no more than the webhook allowed, as the budget's counter takes what it grants.
+      const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true, false, allowed);
       const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, allowed) };
       return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
     });
