@@ -43,7 +43,7 @@ async function statementsDuring(fn: () => Promise<void>) {
  * A budget card adds the guarded update of its budget's period counter (main had 19; 9 with the
  * budget row's lock and the sum of its period's spend).
  */
-const STATEMENTS_PER_BUDGET_AUTHORIZATION = 8;
+const STATEMENTS_PER_BUDGET_AUTHORIZATION = 7;
 
 describe('the authorization path on PostgreSQL', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;

@@ -156,8 +156,9 @@ function approvedAt(row: repo.AuthorizationRow, granted: number | budgets.Budget
 
 /**
  * A budget card's approval takes its amount from the budget's counter, in this transaction and as
- * late as possible (the counter row is the budget's hot row): right before the hold, or, for a
- * terminal that accepts less, before the authorization is written (the amount may shrink).
+ * late as possible (the counter row is the budget's hot row): in the hold's statement (gatedHold,
+ * which comes here only when that gate was closed), or, for a terminal that accepts less, before
+ * the authorization is written (the amount may shrink).
  */
 async function claimBudget(tx: Queryable, row: repo.AuthorizationRow, budgetId: string) {
   const partial = row.partial_approval_supported;
@@ -175,18 +176,34 @@ async function store(ctx: Ctx, tx: Queryable, row: repo.AuthorizationRow, card: 
   if (!inserted) throw new DuplicateNetworkMessage();
   const authorization = present(inserted);
   await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
-  // The budget's counter and then the hold come last: every authorization of the organization
-  // credits its settlement account (and every budget card's debits its budget's), so those rows'
-  // locks are held only from here to the commit. A refusal rolls all of it back.
+  // The hold (with the budget's counter for a budget card) comes last: every authorization of the
+  // organization credits its settlement account (and every budget card's debits its budget's), so
+  // those rows' locks are held only from here to the commit. A refusal rolls all of it back.
   if (row.approved) {
-    if (card.budget_id && !row.partial_approval_supported) await claimBudget(tx, row, card.budget_id);
-    await ledger.transfer(tx, {
+    const hold: ledger.NewTransfer = {
       id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: fundingId ?? await fundingAccountId(tx, card),
       creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
       referenceType: 'card', referenceId: card.id, description: row.merchant.name, at: row.created_at,
-    });
+    };
+    const gated = card.budget_id && !row.partial_approval_supported ? card.budget_id : null;
+    await (gated ? gatedHold(tx, row, hold, gated) : ledger.transfer(tx, hold));
   }
   return authorization;
+}
+
+/**
+ * A budget card's hold with the budget's guarded update in its statement (budgets.spendGate). A
+ * closed gate wrote nothing: claimBudget then says why (or makes the period's missing row and
+ * grants), and the hold follows on its own.
+ */
+async function gatedHold(tx: Queryable, row: repo.AuthorizationRow, hold: ledger.NewTransfer, budgetId: string) {
+  try {
+    await ledger.transfer(tx, { ...hold, gate: budgets.spendGate(row.organization_id, budgetId, row.held_amount, row.created_at) });
+  } catch (error) {
+    if (!(error instanceof ledger.GateClosed)) throw error;
+    await claimBudget(tx, row, budgetId);
+    await ledger.transfer(tx, hold);
+  }
 }
 
 /**

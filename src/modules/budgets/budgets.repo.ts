@@ -159,6 +159,22 @@ export async function claimAll(db: Queryable, organizationId: string, budgetId: 
 }
 
 /**
+ * claimAll as a gate of the hold's ledger transfer (ledger.transfer's `gate`): the same guarded
+ * update inside the hold's statement, so the counter row is locked no longer than the funding
+ * account's. No row back: refused, closed, per_transaction or no row yet (claimAll says which).
+ */
+export function claimAllGate(organizationId: string, budgetId: string, at: Date, amount: number) {
+  return {
+    cte: (p: number) => `UPDATE budget_spend s SET spent = s.spent + $${p + 3}::bigint FROM budgets b
+       WHERE b.organization_id = $${p} AND b.id = $${p + 1} AND s.budget_id = b.id
+         AND s.period_start = ${periodStartOf(`$${p + 2}::timestamptz`)} AND b.status = 'active'
+         AND b.limit_amount - GREATEST(0, s.spent - s.refunded) >= $${p + 3}::bigint
+      RETURNING s.budget_id`,
+    params: [organizationId, budgetId, at, amount],
+  };
+}
+
+/**
  * claimAll for a terminal that accepts less: takes what remains up to `amount` (at least 1). The
  * row is locked first so that the amount granted is computed from its latest version.
  */

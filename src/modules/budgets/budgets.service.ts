@@ -189,6 +189,16 @@ export async function claimSpend(tx: Queryable, organizationId: string, budgetId
   }
 }
 
+/**
+ * claimSpend's guarded update as a gate of the spender's hold (ledger.transfer's `gate`): one
+ * statement for both, so the counter row is held no longer than the funding account's row. When
+ * the gate is closed (ledger.GateClosed) nothing was written: claimSpend then decides (and makes
+ * the period's row if it was missing).
+ */
+export function spendGate(organizationId: string, budgetId: string, amount: number, at: Date) {
+  return repo.claimAllGate(organizationId, budgetId, at, amount);
+}
+
 /** A change of a budget's spend: a hold resolved (`holdId`: it counts in its period) or a new transfer at `at`. */
 export interface SpendChange {
   at: Date;

@@ -118,8 +118,20 @@ const sideUpdate = (i: number, limit: number, after: string) => `UPDATE ledger_a
 
 export interface Side { id: string; deltas: Deltas; guard: number | null }
 
+/**
+ * Another module's condition on a transfer, in the transfer's statement: a data-modifying CTE body
+ * (its parameters numbered from `firstParam`) that returns a row when the transfer may happen, e.g.
+ * a budget's guarded counter update. No row: nothing is written.
+ */
+export interface TransferGate {
+  cte: (firstParam: number) => string;
+  params: unknown[];
+}
+
 /** What applyTransfer did to each side: undefined for a side that could not move (nothing written after it). */
 export interface SidesAfter {
+  /** False when the gate returned no row (then neither side moved). */
+  gateOpen: boolean;
   first?: { currency: string; available: number };
   second?: { currency: string; available: number };
 }
@@ -131,10 +143,15 @@ export interface SidesAfter {
  * When `first` cannot move, nothing is written; when `second` cannot, `first` moved and the
  * caller's transaction must not commit (the caller throws).
  */
-export async function applyTransfer(db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number): Promise<SidesAfter> {
+export async function applyTransfer(
+  db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number,
+  gate?: TransferGate,
+): Promise<SidesAfter> {
   const debitFirst = row.debit_account_id === first.id;
-  const [result] = await db.query<{ first_currency: string | null; first_available: number | null; second_currency: string | null; second_available: number | null }>(
-    `WITH first AS (${sideUpdate(1, 13, '')}),
+  // The gate runs first (the EXISTS orders it, as it orders first and second): nothing moves without its row.
+  const gated = gate ? `gate AS (${gate.cte(28)}),\n     ` : '';
+  const [result] = await db.query<{ first_currency: string | null; first_available: number | null; second_currency: string | null; second_available: number | null; gate_open: boolean }>(
+    `WITH ${gated}first AS (${sideUpdate(1, 13, gate ? '\n       AND EXISTS (SELECT 1 FROM gate)' : '')}),
      second AS (${sideUpdate(7, 13, '\n       AND EXISTS (SELECT 1 FROM first)')}),
      transfer AS (
        INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
@@ -143,13 +160,16 @@ export async function applyTransfer(db: Queryable, first: Side, second: Side, ro
               CASE WHEN $27::boolean THEN f.available ELSE s.available END,
               CASE WHEN $27::boolean THEN s.available ELSE f.available END, $26
          FROM first f, second s)
-     SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available
+     SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available,
+            ${gate ? 'EXISTS (SELECT 1 FROM gate)' : 'true'} AS gate_open
        FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`,
     [first.id, ...deltaParams(first.deltas), first.guard, second.id, ...deltaParams(second.deltas), second.guard, limit,
       row.id, row.organization_id, row.kind, row.debit_account_id, row.credit_account_id, row.amount, row.currency,
-      row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.created_at, debitFirst],
+      row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.created_at, debitFirst,
+      ...(gate?.params ?? [])],
   );
   return {
+    gateOpen: result.gate_open,
     first: result.first_currency === null ? undefined : { currency: result.first_currency, available: result.first_available! },
     second: result.second_currency === null ? undefined : { currency: result.second_currency, available: result.second_available! },
   };

@@ -61,6 +61,20 @@ export interface NewTransfer {
   field?: string;
   /** The transfer's id, when the caller must name it before it exists (an authorization's hold). */
   id?: string;
+  /**
+   * Another module's condition, checked in the transfer's statement before either account (one
+   * round trip, and its row locked no longer than the accounts'): no row, GateClosed, nothing written.
+   */
+  gate?: repo.TransferGate;
+}
+
+export type TransferGate = repo.TransferGate;
+
+/** The transfer's gate returned no row: nothing was written; the caller asks its module why. */
+export class GateClosed extends Error {
+  constructor() {
+    super('the transfer\'s gate is closed');
+  }
 }
 
 function insufficientFunds(field: string) {
@@ -96,9 +110,13 @@ export async function transfer(tx: Queryable, t: NewTransfer): Promise<Transfer>
     description: t.description ?? null, created_at: t.at,
   };
   // One row cannot be updated twice by one statement: a transfer to the same account goes step by step.
-  if (debit.id === credit.id) return transferStepwise(tx, [debit, credit], row, field);
+  if (debit.id === credit.id) {
+    if (t.gate) throw new Error('a gated transfer needs two accounts');
+    return transferStepwise(tx, [debit, credit], row, field);
+  }
   const [first, second] = [debit, credit].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER);
+  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER, t.gate);
+  if (!after.gateOpen) throw new GateClosed();
   for (const [side, moved] of [[first, after.first], [second, after.second]] as const) {
     if (!moved) {
       if (await repo.wouldPassLimit(tx, side.id, side.deltas, MAX_COUNTER)) throw amountLimitExceeded(field);
