@@ -83,7 +83,8 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
   if (card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: 'none' }, 'cardId');
+      const expected = { currency: card.currency, lock: 'none' as const };
+      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, expected, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
       throw error;
@@ -100,7 +101,10 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
 }
 
 /** Every rule, in the order of API.md. */
-async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false, cap = req.body.amount): Promise<Verdict> {
+async function rulesVerdict(
+  db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false,
+  cap = req.body.amount,
+): Promise<Verdict> {
   const now = clock();
   const usable = cardUsable(card, req.body.entryMode, now);
   if (usable) return { reason: usable };

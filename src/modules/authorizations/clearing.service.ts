@@ -103,7 +103,8 @@ async function incrementDecline(s: Step, amount: number): Promise<DeclineReason 
   if (s.card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(s.tx, s.card.organization_id, s.card.budget_id, { currency: s.card.currency, lock: 'none' }, 'cardId');
+      const expected = { currency: s.card.currency, lock: 'none' as const };
+      budget = await budgets.requireBudgetForCard(s.tx, s.card.organization_id, s.card.budget_id, expected, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return 'budget_closed';
       throw error;

@@ -170,7 +170,9 @@ async function makeCounter(tx: Queryable, organizationId: string, budgetId: stri
  * Returns the amount granted, or the decline reason. The caller's hold must follow in the same
  * transaction: the counter already counts it.
  */
-export async function claimSpend(tx: Queryable, organizationId: string, budgetId: string, amount: number, at: Date, upTo = false): Promise<number | BudgetRefusal> {
+export async function claimSpend(
+  tx: Queryable, organizationId: string, budgetId: string, amount: number, at: Date, upTo = false,
+): Promise<number | BudgetRefusal> {
   const claim = upTo ? repo.claimUpTo : repo.claimAll;
   for (let attempt = 1; ; attempt++) {
     const row = await claim(tx, organizationId, budgetId, at, amount);
