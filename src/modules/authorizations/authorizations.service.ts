@@ -69,28 +69,30 @@ type Verdict = { amount: number } | { reason: DeclineReason };
 
 /**
  * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
- * remaining amount too. With partial approval, whatever is there (if anything) is approved.
+ * remaining amount too. With partial approval, whatever is there (if anything) is approved. Under
+ * the card lock the budget's counter decides last, right before the hold (claimBudget): what is
+ * read here only orders the decline reasons.
  */
 async function fundsVerdict(db: Queryable, card: CardRow, requested: number, partial: boolean, clock: () => Date, underLock: boolean, guardedHold: boolean): Promise<Verdict> {
+  // Under the locks, with no webhook answer to keep on the decline, the budget's guarded update and
+  // the hold's answer all or nothing (DESIGN §3 step 2): no read first. Their refusals become
+  // declines (answerLostRace).
+  if (guardedHold && underLock && !partial) return { amount: requested };
   let remaining = Number.MAX_SAFE_INTEGER;
   let fundingId = card.ledger_account_id;
   if (card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, { currency: card.currency, lock: underLock ? 'update' : undefined }, 'cardId');
+      const expected = { currency: card.currency, lock: 'none' as const };
+      budget = await budgets.requireBudgetForCard(db, card.organization_id, card.budget_id, expected, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return { reason: 'budget_closed' };
       throw error;
     }
-    // The clock is read after the budget lock: every hold committed before it is counted.
-    remaining = (await budgets.figuresOf(db, budget, clock())).remaining;
+    remaining = await budgets.remainingOf(db, budget, clock());
     // A budget card is always issued on its budget's account (cards service).
     fundingId = budget.account_ledger_account_id;
   }
-  // Under the locks, with no webhook answer to keep on the decline, the hold's guarded update
-  // answers all or nothing for the funds (DESIGN §3 step 2): no read first. Its refusal becomes
-  // an insufficient_funds decline (answerLostRace).
-  if (guardedHold && underLock && !partial) return remaining >= requested ? { amount: requested } : { reason: 'budget_exceeded' };
   const available = await availableOf(db, fundingId);
   const allowed = Math.min(remaining, available);
   if (allowed >= requested) return { amount: requested };
@@ -99,14 +101,17 @@ async function fundsVerdict(db: Queryable, card: CardRow, requested: number, par
 }
 
 /** Every rule, in the order of API.md. */
-async function rulesVerdict(db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false): Promise<Verdict> {
+async function rulesVerdict(
+  db: Queryable, req: Request, card: CardRow, sets: ControlSet[], clock: () => Date, inTransaction: boolean, guardedHold = false,
+  cap = req.body.amount,
+): Promise<Verdict> {
   const now = clock();
   const usable = cardUsable(card, req.body.entryMode, now);
   if (usable) return { reason: usable };
   if (req.currency !== card.currency) return { reason: 'currency_mismatch' };
   const controlled = await checkSpendControls(db, req.organizationId, sets, req.body.amount, req.body.merchant, now);
   if (controlled) return { reason: controlled };
-  return fundsVerdict(db, card, req.body.amount, req.partial, clock, inTransaction, guardedHold);
+  return fundsVerdict(db, card, Math.min(req.body.amount, cap), req.partial, clock, inTransaction, guardedHold);
 }
 
 /** Applies the webhook's answer to what the rules approved. */
@@ -135,35 +140,98 @@ function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decisio
 /** The same network message arrived twice and the other copy committed first. */
 class DuplicateNetworkMessage extends Error {}
 
+/** The budget's counter refused the amount of an authorization already written: roll back, store the decline. */
+class BudgetRefused extends Error {
+  constructor(readonly reason: budgets.BudgetRefusal) {
+    super(reason);
+  }
+}
+
+/** The row of an approval cut down to `amount`, or turned into a decline (the budget gave less). */
+function approvedAt(row: repo.AuthorizationRow, granted: number | budgets.BudgetRefusal) {
+  const approved = typeof granted === 'number';
+  const amount = approved ? granted : 0;
+  Object.assign(row, {
+    status: approved ? 'pending' : 'declined', approved, decline_reason: approved ? null : granted,
+    approved_amount: amount, held_amount: amount, expires_at: approved ? row.expires_at : null,
+    history: [{ ...row.history[0], amount, approved, reason: approved ? null : granted }],
+  });
+}
+
 /**
- * Stores the authorization (with its hold when approved) and records its event: the last
- * statements of the transaction, sent in one flight with COMMIT right behind them (commitEarly).
- * The hold comes last: every authorization of the organization credits its settlement account
- * (and a budget card's debits the budget's account), so those rows are locked only while the
- * database runs the rest of the flight and commits, never across a round trip through this
- * process. Each statement refuses in SQL (a repeated network id, a refused hold): the COMMIT
- * then rolls all of it back.
+ * A budget card's approval takes its amount from the budget's counter, in this transaction and as
+ * late as possible (the counter row is the budget's hot row): in the hold's statement (its gate,
+ * which comes here only when that gate was closed), or, for a terminal that accepts less, before
+ * the authorization is written (the amount may shrink).
  */
-async function store(ctx: Ctx, tx: Transaction, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string) {
+async function claimBudget(tx: Queryable, row: repo.AuthorizationRow, budgetId: string) {
+  const partial = row.partial_approval_supported;
+  const granted = await budgets.claimSpend(tx, row.organization_id, budgetId, row.held_amount, row.created_at, partial);
+  if (partial) approvedAt(row, granted);
+  else if (typeof granted !== 'number') throw new BudgetRefused(granted);
+}
+
+/**
+ * How store() ends the transaction. `flight`: its statements go out together with COMMIT right
+ * behind them (commitEarly), each refusing in SQL; a budget gate found closed then rolls it all
+ * back with GateClosed, and the caller runs it again in `steps`: one statement after another, a
+ * closed gate answered by claimBudget in the same transaction.
+ */
+type StoreMode = 'flight' | 'steps';
+
+/**
+ * Stores the authorization (with its hold when approved) and records its event. The hold comes
+ * last: every authorization of the organization credits its settlement account (and a budget
+ * card's debits its budget's account and takes its counter, in the hold's statement), so those
+ * rows are locked only while the database runs the rest of the flight and commits, never across
+ * a round trip through this process.
+ */
+async function store(ctx: Ctx, tx: Transaction, row: repo.AuthorizationRow, card: CardRow, settlementId: string, fundingId?: string, mode: StoreMode = 'flight') {
   const holdId = newId('tr', row.created_at.getTime());
+  if (row.approved && card.budget_id && row.partial_approval_supported) await claimBudget(tx, row, card.budget_id);
   if (row.approved) row.hold_ids = [{ id: holdId, amount: row.held_amount }];
-  const debitAccountId = row.approved ? fundingId ?? await fundingAccountId(tx, card) : '';
+  const hold: ledger.NewTransfer | undefined = !row.approved ? undefined : {
+    id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId: fundingId ?? await fundingAccountId(tx, card),
+    creditAccountId: settlementId, amount: row.held_amount, currency: row.currency, code: 'authorization',
+    referenceType: 'card', referenceId: card.id, description: row.merchant.name, at: row.created_at,
+  };
+  const gated = hold && card.budget_id && !row.partial_approval_supported ? card.budget_id : null;
+  if (mode === 'steps') {
+    const inserted = await repo.insertAuthorization(tx, row);
+    if (!inserted) throw new DuplicateNetworkMessage();
+    const authorization = present(inserted);
+    await recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: authorization, at: row.created_at });
+    if (hold) await (gated ? gatedHold(tx, row, hold, gated) : ledger.transfer(tx, hold));
+    return authorization;
+  }
   // The event carries what the row will read back as (jsonb keeps the same values).
   const inserted = repo.insertAuthorization(tx, row);
   const event = recordEvent(tx, { organizationId: row.organization_id, type: 'authorization.created', resourceId: row.id, data: present(row), at: row.created_at });
-  const hold = row.approved && ledger.transfer(tx, {
-    id: holdId, organizationId: row.organization_id, kind: 'pending', debitAccountId, creditAccountId: settlementId,
-    amount: row.held_amount, currency: row.currency, code: 'authorization', referenceType: 'card', referenceId: card.id,
-    description: row.merchant.name, at: row.created_at, refuseInSql: true,
-  });
+  const gate = gated ? budgets.spendGate(row.organization_id, gated, row.held_amount, row.created_at) : undefined;
+  const held = hold && ledger.transfer(tx, { ...hold, gate, refuseInSql: true });
   tx.commitEarly();
   // Answers come back in the order sent; the first refusal is the one to report (the statements
   // behind it only failed because the transaction was already aborted).
-  const [stored, ...rest] = await Promise.allSettled([inserted, event, hold]);
+  const [stored, ...rest] = await Promise.allSettled([inserted, event, held]);
   if (stored.status === 'rejected') throw stored.reason;
   if (!stored.value) throw new DuplicateNetworkMessage();
   for (const settled of rest) if (settled.status === 'rejected') throw settled.reason;
   return present(stored.value);
+}
+
+/**
+ * A budget card's hold with the budget's guarded update in its statement (budgets.spendGate). A
+ * closed gate wrote nothing: claimBudget then says why (or makes the period's missing row and
+ * grants), and the hold follows on its own.
+ */
+async function gatedHold(tx: Queryable, row: repo.AuthorizationRow, hold: ledger.NewTransfer, budgetId: string) {
+  try {
+    await ledger.transfer(tx, { ...hold, gate: budgets.spendGate(row.organization_id, budgetId, row.held_amount, row.created_at) });
+  } catch (error) {
+    if (!(error instanceof ledger.GateClosed)) throw error;
+    await claimBudget(tx, row, budgetId);
+    await ledger.transfer(tx, hold);
+  }
 }
 
 /**
@@ -193,11 +261,13 @@ async function stored(ctx: Ctx, organizationId: string, networkId: string) {
   return present(row);
 }
 
-/** A hold the guarded update refused, or a duplicate network message: answered as before. */
+/** A hold the guarded updates refused, or a duplicate network message: answered as before. */
 function answerLostRace(ctx: Ctx, req: Request, card: CardRow, ttl: number, error: unknown): Promise<Authorization> {
   if (error instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
-  // The funding account could not cover the hold (spent by someone else, or never enough).
-  if (isInsufficientFunds(error)) return storeDecline(ctx, req, card, 'insufficient_funds', null, ttl).catch((e) => {
+  // The budget could not grant the amount (closed, or spent by the budget's other cards), or the
+  // funding account could not cover the hold (spent by someone else, or never enough).
+  const reason = error instanceof BudgetRefused ? error.reason : isInsufficientFunds(error) ? 'insufficient_funds' : null;
+  if (reason) return storeDecline(ctx, req, card, reason, null, ttl).catch((e) => {
     if (e instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
     throw e;
   });
@@ -210,7 +280,7 @@ function answerLostRace(ctx: Ctx, req: Request, card: CardRow, ttl: number, erro
  * runs every rule and stores the authorization, its event and its hold. Undefined when the
  * program has a decision webhook (the caller takes the full path; this transaction did nothing).
  */
-async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string): Promise<Authorization | undefined> {
+async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string, mode: StoreMode = 'flight'): Promise<Authorization | undefined> {
   let card: repo.LockedCard | undefined;
   try {
     return await withLockWait(ctx, async (tx) => {
@@ -222,10 +292,13 @@ async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string):
       const now = ctx.clock.now();
       const verdict = await rulesVerdict(tx, req, card, sets, () => ctx.clock.now(), true, true);
       const fundingId = card.budget_id ? card.debit_account_ledger_id : card.ledger_account_id;
-      return store(ctx, tx, newRow(req, card, verdict, null, card.program_hold_ttl_hours, now), card, settlementId, fundingId);
+      return store(ctx, tx, newRow(req, card, verdict, null, card.program_hold_ttl_hours, now), card, settlementId, fundingId, mode);
     });
   } catch (error) {
     if (!card) throw error;
+    // The budget's gate was closed (its period's counter is missing, or too little is left): all
+    // of it rolled back; once more, step by step, where claimBudget answers it.
+    if (error instanceof ledger.GateClosed && mode === 'flight') return authorizeUnderLock(ctx, req, settlementId, 'steps');
     return answerLostRace(ctx, req, card, card.program_hold_ttl_hours, error);
   }
 }
@@ -295,10 +368,13 @@ async function authorizeInSteps(ctx: Ctx, req: Request): Promise<Authorization> 
       // The clock is read after the card lock, so that the limits count every earlier hold.
       const now = ctx.clock.now();
       // Every rule runs (again) under the card lock, and the budget's for a budget card: what the
-      // webhook was told may have changed meanwhile (status, limits, funds).
-      const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true);
+      // webhook was told may have changed meanwhile (status, limits, funds). Funds and budget are
+      // asked for no more than the webhook allowed, as the budget's counter takes what it grants.
+      const again = await rulesVerdict(tx, req, locked, sets, () => ctx.clock.now(), true, false, allowed);
       const verdict: Verdict = 'reason' in again ? again : { amount: Math.min(again.amount, allowed) };
-      return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId);
+      // A budget card's step by step: a closed gate must not cost the webhook's answer.
+      const mode: StoreMode = locked.budget_id ? 'steps' : 'flight';
+      return store(ctx, tx, newRow(req, locked, verdict, decision, program.hold_ttl_hours, now), locked, settlementId, undefined, mode);
     });
   } catch (error) {
     return answerLostRace(ctx, req, card, program.hold_ttl_hours, error);

@@ -54,6 +54,23 @@ function requirePending(auth: repo.AuthorizationRow, action: string) {
   if (auth.status !== 'pending') throw new ApiError(409, 'authorization_not_pending', `A ${auth.status} authorization cannot be ${action}.`);
 }
 
+/**
+ * Keeps a budget card's budget counter equal to the step's transfers (budgets.recordSpend): each
+ * change counts in its hold's period (`holdId`) or now. Called before the step's ledger calls, in
+ * ascending period order (holds oldest first, then now), as every budget path takes its rows.
+ * `lock`: a zero change that only takes now's row (a capture's forced part adds to it later).
+ */
+async function countOnBudget(s: Step, changes: Array<{ holdId: string | null; spent: number; lock?: boolean }>) {
+  if (!s.card.budget_id) return;
+  for (const c of changes) {
+    if (c.spent === 0 && !c.lock) continue;
+    await budgets.recordSpend(s.tx, s.auth.organization_id, s.card.budget_id, { at: s.now, holdId: c.holdId, spent: c.spent });
+  }
+}
+
+/** What releasing every open hold gives back to the budget. */
+const releasedHolds = (s: Step) => s.auth.hold_ids.map((hold) => ({ holdId: hold.id, spent: -hold.amount }));
+
 /** Resolves every open hold (void or expire). */
 async function releaseAll(s: Step, kind: 'void' | 'expire') {
   for (const hold of s.auth.hold_ids) await ledger.resolvePending(s.tx, s.auth.organization_id, hold.id, kind, s.now);
@@ -86,13 +103,14 @@ async function incrementDecline(s: Step, amount: number): Promise<DeclineReason 
   if (s.card.budget_id) {
     let budget;
     try {
-      budget = await budgets.requireBudgetForCard(s.tx, s.card.organization_id, s.card.budget_id, { currency: s.card.currency, lock: 'update' }, 'cardId');
+      const expected = { currency: s.card.currency, lock: 'none' as const };
+      budget = await budgets.requireBudgetForCard(s.tx, s.card.organization_id, s.card.budget_id, expected, 'cardId');
     } catch (error) {
       if (error instanceof ApiError && error.code === 'budget_closed') return 'budget_closed';
       throw error;
     }
-    // The clock is read after the budget lock, so that every hold committed before it counts.
-    if ((await budgets.figuresOf(s.tx, budget, s.ctx.clock.now())).remaining < amount) return 'budget_exceeded';
+    // A read that orders the decline reasons; the budget's counter decides last (increment).
+    if ((await budgets.remainingOf(s.tx, budget, s.now)) < amount) return 'budget_exceeded';
   }
   const controlled = await incrementControls(s, amount);
   if (controlled) return controlled;
@@ -117,13 +135,20 @@ async function incrementControls(s: Step, amount: number): Promise<DeclineReason
     ?? await checkSpendControls(s.tx, organizationId, only(true), s.auth.approved_amount + amount, s.auth.merchant, s.now);
 }
 
+/** The budget's guarded update for an increment, right before its hold: null, or why it refused. */
+async function claimOnBudget(s: Step, amount: number): Promise<DeclineReason | null> {
+  if (!s.card.budget_id) return null;
+  const granted = await budgets.claimSpend(s.tx, s.auth.organization_id, s.card.budget_id, amount, s.now);
+  return typeof granted === 'number' ? null : granted;
+}
+
 /** An incremental authorization: all or nothing; a decline is recorded in the history. */
 export function increment(ctx: Ctx, organizationId: string, id: string, body: IncrementBody) {
   return step(ctx, organizationId, id, async (s) => {
     requirePending(s.auth, 'incremented');
     if (s.auth.history.length >= MAX_HISTORY_ENTRIES) throw new ApiError(409, 'too_many_steps', `An authorization keeps at most ${MAX_HISTORY_ENTRIES} steps.`);
-    const reason = await incrementDecline(s, body.amount);
-    if (reason) return finish(s, {}, entry('increment', body.amount, s.now, reason, false), 'authorization.incremented');
+    const claimed = await incrementDecline(s, body.amount) ?? await claimOnBudget(s, body.amount);
+    if (claimed) return finish(s, {}, entry('increment', body.amount, s.now, claimed, false), 'authorization.incremented');
     const hold = await newHold(s, body.amount);
     return finish(s, {
       approved_amount: s.auth.approved_amount + body.amount, held_amount: s.auth.held_amount + body.amount, hold_ids: [...s.auth.hold_ids, hold],
@@ -147,15 +172,19 @@ export function capture(ctx: Ctx, organizationId: string, id: string, body: Capt
     const amount = body.amount ?? (s.auth.status === 'pending' ? s.auth.held_amount : expiredAmount(s.auth));
     if (amount <= 0) throw unprocessable('invalid_amount', 'Nothing is held: give the amount to capture.', 'amount');
     let left = amount;
-    for (const hold of s.auth.hold_ids) {
+    const posts = s.auth.hold_ids.map((hold) => {
       const posted = Math.min(left, hold.amount);
-      await ledger.resolvePending(s.tx, organizationId, hold.id, 'post', s.now, posted);
       left -= posted;
-    }
+      return { hold, posted };
+    });
+    // A hold now counts at its posted amount; the forced part (forcedDebit) adds to now's row.
+    await countOnBudget(s, [...posts.map((p) => ({ holdId: p.hold.id, spent: p.posted - p.hold.amount })),
+      ...(left > 0 ? [{ holdId: null, spent: 0, lock: true }] : [])]);
+    for (const { hold, posted } of posts) await ledger.resolvePending(s.tx, organizationId, hold.id, 'post', s.now, posted);
     if (s.auth.held_amount > amount) await afterHoldReleased(s.tx, organizationId, s.card.id, s.now);
     const receivable = left > 0 ? await forcedDebit(s.tx, {
       organizationId, cardId: s.card.id, fundingId: await fundingAccountId(s.tx, s.card), settlementId: s.settlementId,
-      amount: left, currency: s.auth.currency, code: 'authorization', at: s.now,
+      amount: left, currency: s.auth.currency, code: 'authorization', at: s.now, budgetId: s.card.budget_id,
     }) : 0;
     const authorization = await finish(s, { status: 'closed', captured_amount: amount, held_amount: 0, hold_ids: [] }, entry('capture', amount, s.now), 'authorization.captured');
     await transactions.recordTransaction(s.tx, {
@@ -172,8 +201,10 @@ export function reverse(ctx: Ctx, organizationId: string, id: string, body: Reve
     requirePending(s.auth, 'reversed');
     const amount = body.amount ?? s.auth.held_amount;
     if (amount > s.auth.held_amount) throw unprocessable('amount_exceeds_hold', `Only ${s.auth.held_amount} is held.`, 'amount');
-    await releaseAll(s, 'void');
     const rest = s.auth.held_amount - amount;
+    // The holds are voided and the rest held again now: it counts in now's period.
+    await countOnBudget(s, [...releasedHolds(s), { holdId: null, spent: rest }]);
+    await releaseAll(s, 'void');
     const holds = rest > 0 ? [await newHold(s, rest)] : [];
     // Only after the rest is held again: a cancelled card keeps what the network may still capture.
     await giveBackFreed(s);
@@ -184,6 +215,7 @@ export function reverse(ctx: Ctx, organizationId: string, id: string, body: Reve
 /** Releases the whole hold at once (the sweeper, or the simulator's /expire). */
 async function expireLocked(s: Step) {
   requirePending(s.auth, 'expired');
+  await countOnBudget(s, releasedHolds(s));
   await releaseAll(s, 'expire');
   await giveBackFreed(s);
   return finish(s, { status: 'expired', held_amount: 0, hold_ids: [] }, entry('expiry', s.auth.held_amount, s.now), 'authorization.expired');

@@ -7,6 +7,7 @@ import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
 import { ApiError } from '../../platform/errors.ts';
 import * as accounts from '../accounts/accounts.service.ts';
+import * as budgets from '../budgets/budgets.service.ts';
 import type { CardRow } from '../cards/cards.repo.ts';
 import * as ledger from '../ledger/ledger.service.ts';
 import * as repo from './authorizations.repo.ts';
@@ -62,6 +63,8 @@ export interface ForcedDebit {
   currency: string;
   code: 'authorization' | 'force_capture';
   at: Date;
+  /** A budget card's budget: the covered part is its spend (the shortfall is not: receivables pay it). */
+  budgetId?: string | null;
 }
 
 /**
@@ -77,6 +80,9 @@ export async function forcedDebit(tx: Queryable, d: ForcedDebit) {
     // savepoint turns that race into "not covered" instead of an aborted capture.
     await repo.savepoint(tx, 'forced_debit');
     try {
+      // The budget's counter before the funding account (the order of every budget path); the
+      // savepoint takes both back.
+      if (d.budgetId) await budgets.recordSpend(tx, d.organizationId, d.budgetId, { at: d.at, spent: covered });
       await ledger.transfer(tx, { ...base, debitAccountId: d.fundingId, amount: covered });
     } catch (error) {
       if (!isInsufficientFunds(error)) throw error;

@@ -118,8 +118,20 @@ const sideUpdate = (i: number, limit: number, after: string) => `UPDATE ledger_a
 
 export interface Side { id: string; deltas: Deltas; guard: number | null }
 
+/**
+ * Another module's condition on a transfer, in the transfer's statement: a data-modifying CTE body
+ * (its parameters numbered from `firstParam`) that returns a row when the transfer may happen, e.g.
+ * a budget's guarded counter update. No row: nothing is written.
+ */
+export interface TransferGate {
+  cte: (firstParam: number) => string;
+  params: unknown[];
+}
+
 /** What applyTransfer did to each side: undefined for a side that could not move (nothing written after it). */
 export interface SidesAfter {
+  /** False when the gate returned no row (then neither side moved). */
+  gateOpen: boolean;
   first?: { currency: string; available: number };
   second?: { currency: string; available: number };
 }
@@ -131,15 +143,21 @@ export interface SidesAfter {
  * When `first` cannot move, nothing is written; when `second` cannot, `first` moved and the
  * caller's transaction must not commit (the caller throws).
  */
-export async function applyTransfer(db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number, refuseInSql = false): Promise<SidesAfter> {
+export async function applyTransfer(
+  db: Queryable, first: Side, second: Side, row: Omit<TransferRow, 'debit_available_after' | 'credit_available_after'>, limit: number,
+  options: { gate?: TransferGate; refuseInSql?: boolean } = {},
+): Promise<SidesAfter> {
+  const { gate, refuseInSql = false } = options;
   const debitFirst = row.debit_account_id === first.id;
-  const [result] = await db.query<{ first_currency: string | null; first_available: number | null; second_currency: string | null; second_available: number | null }>(
-    (refuseInSql ? APPLY_TRANSFER_OR_REFUSE : APPLY_TRANSFER),
+  const [result] = await db.query<{ first_currency: string | null; first_available: number | null; second_currency: string | null; second_available: number | null; gate_open: boolean }>(
+    applyTransferSql(gate, refuseInSql),
     [first.id, ...deltaParams(first.deltas), first.guard, second.id, ...deltaParams(second.deltas), second.guard, limit,
       row.id, row.organization_id, row.kind, row.debit_account_id, row.credit_account_id, row.amount, row.currency,
-      row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.created_at, debitFirst],
+      row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.created_at, debitFirst,
+      ...(gate?.params ?? [])],
   );
   return {
+    gateOpen: result.gate_open,
     first: result.first_currency === null ? undefined : { currency: result.first_currency, available: result.first_available! },
     second: result.second_currency === null ? undefined : { currency: result.second_currency, available: result.second_available! },
   };
@@ -147,7 +165,7 @@ export async function applyTransfer(db: Queryable, first: Side, second: Side, ro
 
 /** SQLSTATE of paygen_refuse (migration 024): the message is the refusal's code. */
 export const REFUSED = 'PY001';
-export type Refusal = 'insufficient_funds' | 'amount_limit_exceeded' | 'currency_mismatch';
+export type Refusal = 'insufficient_funds' | 'amount_limit_exceeded' | 'currency_mismatch' | 'gate_closed';
 
 export function refusalOf(error: unknown): Refusal | undefined {
   const e = error as { code?: string; message?: string } | null;
@@ -158,7 +176,20 @@ export function refusalOf(error: unknown): Refusal | undefined {
 const sideRefusal = (i: number, limit: number) => `paygen_refuse(CASE WHEN (SELECT NOT (${withinLimit(i + 1, limit)})
          FROM ledger_accounts WHERE id = $${i}) THEN 'amount_limit_exceeded' ELSE 'insufficient_funds' END)`;
 
-const APPLY_TRANSFER_CTES = `WITH first AS (${sideUpdate(1, 13, '')}),
+/**
+ * The transfer's statement. The gate runs first (the EXISTS orders it, as it orders first and
+ * second): nothing moves without its row. `refuse`: the statement fails (paygen_refuse) when the
+ * gate is closed, a side cannot move or is in another currency, so that its transaction cannot
+ * commit (db.ts commitEarly); otherwise the caller reads what moved and throws.
+ */
+function applyTransferSql(gate: TransferGate | undefined, refuse: boolean) {
+  const gated = gate ? `gate AS (${gate.cte(28)}),\n     ` : '';
+  const refusal = !refuse ? '' : `,
+            CASE ${gate ? `WHEN NOT EXISTS (SELECT 1 FROM gate) THEN paygen_refuse('gate_closed')` : ''}
+                 WHEN f.currency IS NULL THEN ${sideRefusal(1, 13)}
+                 WHEN s.currency IS NULL THEN ${sideRefusal(7, 13)}
+                 WHEN f.currency <> $20 OR s.currency <> $20 THEN paygen_refuse('currency_mismatch') END AS refused`;
+  return `WITH ${gated}first AS (${sideUpdate(1, 13, gate ? '\n       AND EXISTS (SELECT 1 FROM gate)' : '')}),
      second AS (${sideUpdate(7, 13, '\n       AND EXISTS (SELECT 1 FROM first)')}),
      transfer AS (
        INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
@@ -166,22 +197,11 @@ const APPLY_TRANSFER_CTES = `WITH first AS (${sideUpdate(1, 13, '')}),
        SELECT $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
               CASE WHEN $27::boolean THEN f.available ELSE s.available END,
               CASE WHEN $27::boolean THEN s.available ELSE f.available END, $26
-         FROM first f, second s)`;
-const APPLY_TRANSFER_RESULT = `SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available`;
-const APPLY_TRANSFER_FROM = `FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`;
-const APPLY_TRANSFER = `${APPLY_TRANSFER_CTES}
-     ${APPLY_TRANSFER_RESULT}
-       ${APPLY_TRANSFER_FROM}`;
-/**
- * The same, refusing in SQL (paygen_refuse) when a side cannot move or is in another currency, so
- * that the statement fails and its transaction cannot commit (db.ts commitEarly).
- */
-const APPLY_TRANSFER_OR_REFUSE = `${APPLY_TRANSFER_CTES}
-     ${APPLY_TRANSFER_RESULT},
-            CASE WHEN f.currency IS NULL THEN ${sideRefusal(1, 13)}
-                 WHEN s.currency IS NULL THEN ${sideRefusal(7, 13)}
-                 WHEN f.currency <> $20 OR s.currency <> $20 THEN paygen_refuse('currency_mismatch') END AS refused
-       ${APPLY_TRANSFER_FROM}`;
+         FROM first f, second s)
+     SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available,
+            ${gate ? 'EXISTS (SELECT 1 FROM gate)' : 'true'} AS gate_open${refusal}
+       FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`;
+}
 
 export async function insertTransfer(db: Queryable, row: TransferRow) {
   await db.query(

@@ -62,10 +62,24 @@ export interface NewTransfer {
   /** The transfer's id, when the caller must name it before it exists (an authorization's hold). */
   id?: string;
   /**
-   * The statement itself fails when the transfer cannot be made, so that a COMMIT already sent
-   * behind it (db.ts commitEarly) rolls back; the errors are the same ApiErrors.
+   * Another module's condition, checked in the transfer's statement before either account (one
+   * round trip, and its row locked no longer than the accounts'): no row, GateClosed, nothing written.
+   */
+  gate?: repo.TransferGate;
+  /**
+   * The statement itself fails when the transfer cannot be made (a closed gate too), so that a
+   * COMMIT already sent behind it (db.ts commitEarly) rolls back; the errors are the same.
    */
   refuseInSql?: boolean;
+}
+
+export type TransferGate = repo.TransferGate;
+
+/** The transfer's gate returned no row: nothing was written; the caller asks its module why. */
+export class GateClosed extends Error {
+  constructor() {
+    super('the transfer\'s gate is closed');
+  }
 }
 
 function insufficientFunds(field: string) {
@@ -102,17 +116,20 @@ export async function transfer(tx: Queryable, t: NewTransfer): Promise<Transfer>
   };
   // One row cannot be updated twice by one statement: a transfer to the same account goes step by step.
   if (debit.id === credit.id) {
-    if (t.refuseInSql) throw new Error('a transfer to its own account cannot refuse in SQL');
+    if (t.gate || t.refuseInSql) throw new Error('a gated transfer, or one refusing in SQL, needs two accounts');
     return transferStepwise(tx, [debit, credit], row, field);
   }
   const [first, second] = [debit, credit].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER, t.refuseInSql).catch((error) => {
+  const options = { gate: t.gate, refuseInSql: t.refuseInSql };
+  const after = await repo.applyTransfer(tx, first, second, row, MAX_COUNTER, options).catch((error) => {
     const refusal = repo.refusalOf(error);
+    if (refusal === 'gate_closed') throw new GateClosed();
     if (refusal === 'insufficient_funds') throw insufficientFunds(field);
     if (refusal === 'amount_limit_exceeded') throw amountLimitExceeded(field);
     if (refusal) throw new Error(`ledger invariant broken: transfer ${row.id} between accounts of other currencies`, { cause: error });
     throw error;
   });
+  if (!after.gateOpen) throw new GateClosed();
   for (const [side, moved] of [[first, after.first], [second, after.second]] as const) {
     if (!moved) {
       if (await repo.wouldPassLimit(tx, side.id, side.deltas, MAX_COUNTER)) throw amountLimitExceeded(field);

@@ -9,6 +9,7 @@ import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
 import type { Merchant } from '../authorizations/authorizations.schemas.ts';
 import { forcedDebit, fundingAccountId, settlementAccountId } from '../authorizations/funding.ts';
+import * as budgets from '../budgets/budgets.service.ts';
 import { afterHoldReleased, lockCard, viewCard } from '../cards/card-lifecycle.service.ts';
 import type { CardRow } from '../cards/cards.repo.ts';
 import { recordEvent } from '../events/events.service.ts';
@@ -106,6 +107,9 @@ export function refund(ctx: Ctx, organizationId: string, body: RefundBody) {
       }
       merchant = original.merchant;
     }
+    // A budget card's refund gives its budget spend back in this period (before the ledger, as
+    // every budget path orders its rows).
+    if (card.budget_id) await budgets.recordSpend(tx, organizationId, card.budget_id, { at: now, refunded: body.amount });
     await ledger.transfer(tx, {
       organizationId, debitAccountId: settlementId, creditAccountId: await fundingAccountId(tx, card), amount: body.amount,
       currency: card.currency, code: 'refund', referenceType: 'card', referenceId: card.id, at: now,
@@ -123,7 +127,7 @@ export function forceCapture(ctx: Ctx, organizationId: string, body: ForceCaptur
   return onCard(ctx, organizationId, body.cardId, async (tx, card, settlementId, now) => {
     const receivable = await forcedDebit(tx, {
       organizationId, cardId: card.id, fundingId: await fundingAccountId(tx, card), settlementId, amount: body.amount,
-      currency: card.currency, code: 'force_capture', at: now,
+      currency: card.currency, code: 'force_capture', at: now, budgetId: card.budget_id,
     });
     return recordTransaction(tx, {
       organizationId, card, authorizationId: null, relatedTransactionId: null, type: 'force_capture', amount: body.amount,
