@@ -229,6 +229,15 @@ describe('issuance in few statements (issue 10)', () => {
     assert.deepEqual(events.body.data[0].data, read.body.data);
     const entries = await api.request('GET', `/cards/${issued.body.data.id}/entries`);
     assert.deepEqual(entries.body.data.map((e: { kind: string; amount: number; balanceAfter: number }) => [e.kind, e.amount, e.balanceAfter]), [['card_funding', 1_234, 1_234]]);
+
+    // A physical card carries a delivery address and its shipping state: the same holds for them.
+    const physical = await issueNameOnlyCard(api, account, await createProgram(api, { cardTypes: ['virtual', 'physical'] }), 0, {
+      type: 'physical', deliveryAddress: { postalCode: '75001', countryCode: 'FR', city: 'Paris', address1: '1 Rue de Rivoli' },
+    });
+    assert.equal(physical.status, 201, physical.text);
+    assert.equal(physical.body.data.shipping.status, 'pending');
+    const physicalRead = await api.request('GET', `/cards/${physical.body.data.id}`);
+    assert.equal(JSON.stringify(physical.body.data), JSON.stringify(physicalRead.body.data));
   });
 });
 

@@ -105,10 +105,10 @@ export async function insertCardWith(db: Queryable, row: CardRow, parts: Stateme
     params.push(...part.params);
     return sql;
   });
-  const [inserted] = await db.query<Pick<CardRow, 'delivery_address' | 'spend_controls' | 'metadata'>>(
+  const [inserted] = await db.query<Pick<CardRow, 'delivery_address' | 'shipping' | 'spend_controls' | 'metadata'>>(
     `WITH card AS (
        INSERT INTO cards (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (program_id, pan_hash) DO NOTHING RETURNING delivery_address, spend_controls, metadata
+       ON CONFLICT (program_id, pan_hash) DO NOTHING RETURNING ${[...JSON_COLUMNS].join(', ')}
      ), ${ctes.join(', ')}
      SELECT * FROM card`,
     params,
