@@ -1,9 +1,9 @@
 import type { Queryable } from '../../platform/db.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import type { CardStatus } from './cards.schemas.ts';
 import type { StatementPart } from '../../platform/statement-part.ts';
 import type { AccountRow } from '../accounts/accounts.service.ts';
 import type { ProgramRow } from '../card-programs/card-programs.service.ts';
-import type { CardStatus } from './cards.schemas.ts';
 
 export interface CardRow {
   id: string;
