@@ -113,7 +113,9 @@ export async function requireDebitable(tx: Queryable, organizationId: string, id
 }
 
 /** The account `id` as read (and locked) by a caller, if it can be debited in `currency`; the reason as a 422 if not. */
-export function checkDebitable<Row extends Pick<AccountRow, 'status' | 'currency'>>(row: Row | undefined, id: string, currency: string, field: string): Row {
+export function checkDebitable<Row extends Pick<AccountRow, 'status' | 'currency'>>(
+  row: Row | undefined, id: string, currency: string, field: string,
+): Row {
   if (!row) throw unprocessable('account_not_found', `Account ${id} not found.`, field);
   if (row.status !== 'active') throw unprocessable('account_not_active', `The account is ${row.status}.`, field);
   if (row.currency !== currency) throw unprocessable('currency_mismatch', `The account holds ${row.currency}, not ${currency}.`, 'currency');

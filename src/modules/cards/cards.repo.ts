@@ -75,8 +75,11 @@ export type FundingAccount = Pick<AccountRow, 'id' | 'ledger_account_id' | 'stat
  * FOR SHARE read), in one round trip. Each is undefined when there is none; the caller checks them
  * in the order the errors have always come in. `program` binds the organization in $1.
  */
-export async function findProgramAndAccount(db: Queryable, program: { sql: string; params: unknown[] }, lockedAccount: (organizationParam: number, idParam: number) => string, accountId: string) {
-  const [row] = await db.query<ProgramRow & { funding_id: string | null; funding_ledger_account_id: string; funding_status: AccountRow['status']; funding_currency: string }>(
+export async function findProgramAndAccount(
+  db: Queryable, program: { sql: string; params: unknown[] }, lockedAccount: (organizationParam: number, idParam: number) => string, accountId: string,
+) {
+  type Funding = { funding_id: string | null; funding_ledger_account_id: string; funding_status: AccountRow['status']; funding_currency: string };
+  const [row] = await db.query<ProgramRow & Funding>(
     `WITH program AS (${program.sql}), account AS (${lockedAccount(1, program.params.length + 1)})
      SELECT program.*, account.id AS funding_id, account.ledger_account_id AS funding_ledger_account_id,
             account.status AS funding_status, account.currency AS funding_currency

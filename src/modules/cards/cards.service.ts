@@ -189,7 +189,9 @@ export async function openCard(ctx: Ctx, tx: Queryable, fields: CardFields, prog
  * `amount`: the caller's funding transfer, which must follow, confirms it. A new card has no
  * wallet tokens.
  */
-async function issueCard(ctx: Ctx, tx: Queryable, fields: CardFields, program: programs.ProgramRow, now: Date, secrets: CardSecrets, amount: number) {
+async function issueCard(
+  ctx: Ctx, tx: Queryable, fields: CardFields, program: programs.ProgramRow, now: Date, secrets: CardSecrets, amount: number,
+) {
   const id = newId('card', now.getTime());
   for (let attempt = 0; attempt < MAX_PAN_ATTEMPTS; attempt++) {
     const ledgerAccount = ledger.openAccountPart(fields.organization_id, 'card', id, program.currency, now);
@@ -232,7 +234,8 @@ function drawPan(ctx: Ctx, card: NewCard, program: programs.ProgramRow, now: Dat
   };
 }
 
-const programExhausted = (program: programs.ProgramRow) => unprocessable('program_exhausted', `No free card number left in BIN ${program.bin}.`, 'typeId');
+const programExhausted = (program: programs.ProgramRow) =>
+  unprocessable('program_exhausted', `No free card number left in BIN ${program.bin}.`, 'typeId');
 
 export async function getCard(ctx: Ctx, organizationId: string, id: string) {
   return readCard(ctx.db, organizationId, id);

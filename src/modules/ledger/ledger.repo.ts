@@ -34,11 +34,13 @@ export interface TransferRow {
   created_at: Date;
 }
 
-export async function insertAccount(db: Queryable, row: Pick<LedgerAccountRow, 'id' | 'organization_id' | 'currency' | 'kind' | 'owner_id' | 'allow_negative'>, at: Date) {
+type NewAccount = Pick<LedgerAccountRow, 'id' | 'organization_id' | 'currency' | 'kind' | 'owner_id' | 'allow_negative'>;
+
+export async function insertAccount(db: Queryable, row: NewAccount, at: Date) {
   await db.query(
     `INSERT INTO ledger_accounts (id, organization_id, currency, kind, owner_id, allow_negative, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [row.id, row.organization_id, row.currency, row.kind, row.owner_id, row.allow_negative, at],
+    accountParams(row, at),
   );
 }
 
@@ -49,10 +51,11 @@ export async function insertAccount(db: Queryable, row: Pick<LedgerAccountRow, '
 export function insertAccountFromSql(from: string, first: number) {
   const $ = (i: number, type: string) => `$${first + i - 1}::${type}`;
   return `INSERT INTO ledger_accounts (id, organization_id, currency, kind, owner_id, allow_negative, created_at)
-     SELECT ${$(1, 'text')}, ${$(2, 'text')}, ${$(3, 'text')}, ${$(4, 'text')}, ${$(5, 'text')}, ${$(6, 'boolean')}, ${$(7, 'timestamptz')} FROM ${from}`;
+     SELECT ${$(1, 'text')}, ${$(2, 'text')}, ${$(3, 'text')}, ${$(4, 'text')}, ${$(5, 'text')}, ${$(6, 'boolean')}, ${$(7, 'timestamptz')}
+       FROM ${from}`;
 }
 
-export function accountParams(row: Pick<LedgerAccountRow, 'id' | 'organization_id' | 'currency' | 'kind' | 'owner_id' | 'allow_negative'>, at: Date) {
+export function accountParams(row: NewAccount, at: Date) {
   return [row.id, row.organization_id, row.currency, row.kind, row.owner_id, row.allow_negative, at];
 }
 

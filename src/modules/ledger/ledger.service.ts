@@ -39,7 +39,9 @@ export async function openAccount(tx: Queryable, organizationId: string, kind: '
  * openAccount for a caller that folds it into its own statement (one round trip less): the id, and
  * the part of the statement that opens the account only when the CTE `source` has a row.
  */
-export function openAccountPart(organizationId: string, kind: 'account' | 'card', ownerId: string, currency: string, at: Date): StatementPart & { id: string } {
+export function openAccountPart(
+  organizationId: string, kind: 'account' | 'card', ownerId: string, currency: string, at: Date,
+): StatementPart & { id: string } {
   const id = newId('la', at.getTime());
   const params = repo.accountParams({ id, organization_id: organizationId, currency, kind, owner_id: ownerId, allow_negative: false }, at);
   return { id, params, sql: (source, first) => `ledger_account AS (${repo.insertAccountFromSql(source, first)})` };
