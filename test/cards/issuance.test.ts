@@ -191,6 +191,56 @@ describe('failures leave no card and no debit', () => {
   });
 });
 
+describe('issuance in few statements (issue 10)', () => {
+  test('the program is checked before the account, the account before the holder, as they always were', async () => {
+    const account = await createAccount(api);
+    const program = await createProgram(api);
+    const holder = await createCardHolder(api);
+    const other = await api.otherOrganization();
+    const theirs = await createAccount(api, {}, other.apiKey);
+    const base = { type: 'virtual', currency: 'USD', amount: 100, firstName: 'Ada', lastName: 'Lovelace' };
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ debitAccountId: theirs.id, typeId: 'prg_nope' }, 'program_not_found', 'typeId'],
+      [{ debitAccountId: 'acc_nope', programName: 'No such program' }, 'program_not_found', 'programName'],
+      [{ debitAccountId: theirs.id, brand: 'Visa', currency: 'JPY' }, 'program_not_found', 'brand'],
+      [{ debitAccountId: theirs.id, typeId: program.id, cardHolderId: 'ch_nope' }, 'account_not_found', 'debitAccountId'],
+      [{ debitAccountId: account.id, typeId: program.id, cardHolderId: 'ch_nope' }, 'card_holder_not_found', 'cardHolderId'],
+      [{ debitAccountId: account.id, typeId: program.id, cardHolderId: holder.id, currency: 'EUR' }, 'currency_mismatch', 'currency'],
+    ];
+    for (const [body, code, field] of cases) {
+      await expectNoCardAndNoDebit(account, () => api.request('POST', '/cards', { body: { ...base, ...body } }), 422, code);
+      const res = await api.request('POST', '/cards', { body: { ...base, ...body } });
+      assert.equal(res.body.error.details?.[0]?.field, field, res.text);
+    }
+  });
+
+  test('the answer is the card as GET reads it, and its card.created event says the same', async () => {
+    const account = await createAccount(api);
+    const program = await createProgram(api);
+    // jsonb stores keys in its own order: the answer must show them as every later read does.
+    const metadata = { zeta: 'last', a: 'first', middle: 'm' };
+    const issued = await issueNameOnlyCard(api, account, program, 1_234, { metadata, label: 'Exact', spendControls: { blockedCategories: ['7995'], allowedCountries: ['US', 'CA'] } });
+    assert.equal(issued.status, 201, issued.text);
+    const read = await api.request('GET', `/cards/${issued.body.data.id}`);
+    assert.equal(JSON.stringify(issued.body.data), JSON.stringify(read.body.data));
+    assert.deepEqual(issued.body.data.balance, { available: 1_234, pending: 0 });
+    const events = await api.request('GET', `/events?resourceId=${issued.body.data.id}`);
+    assert.deepEqual(events.body.data.map((e: { type: string; sequence: number }) => [e.type, e.sequence]), [['card.created', 1]]);
+    assert.deepEqual(events.body.data[0].data, read.body.data);
+    const entries = await api.request('GET', `/cards/${issued.body.data.id}/entries`);
+    assert.deepEqual(entries.body.data.map((e: { kind: string; amount: number; balanceAfter: number }) => [e.kind, e.amount, e.balanceAfter]), [['card_funding', 1_234, 1_234]]);
+
+    // A physical card carries a delivery address and its shipping state: the same holds for them.
+    const physical = await issueNameOnlyCard(api, account, await createProgram(api, { cardTypes: ['virtual', 'physical'] }), 0, {
+      type: 'physical', deliveryAddress: { postalCode: '75001', countryCode: 'FR', city: 'Paris', address1: '1 Rue de Rivoli' },
+    });
+    assert.equal(physical.status, 201, physical.text);
+    assert.equal(physical.body.data.shipping.status, 'pending');
+    const physicalRead = await api.request('GET', `/cards/${physical.body.data.id}`);
+    assert.equal(JSON.stringify(physical.body.data), JSON.stringify(physicalRead.body.data));
+  });
+});
+
 describe('budget cards', () => {
   test('spend from the budget\'s account, have no balance of their own and take no funding', async () => {
     const account = await createAccount(api);

@@ -3,6 +3,7 @@
 // because PGlite has one connection and cannot race (DESIGN §3).
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import pg from 'pg';
 import type { BuildOptions } from '../../src/app.ts';
 import { onPostgres, startHarness, type Harness, type Response } from '../support/api.ts';
 import { createAccount } from '../support/fixtures.ts';
@@ -87,4 +88,20 @@ export function tally(responses: Response[]): Record<string, number> {
 export function assertNoServerErrors(responses: Response[]) {
   const broken = responses.filter((r) => r.status >= 500);
   assert.equal(broken.length, 0, `${broken.length} responses were 5xx; first: ${broken[0]?.text}`);
+}
+
+/** Counts the statements every pg client of this process sends while `fn` runs (the app runs in this process). */
+export async function statementsDuring(fn: () => Promise<void>) {
+  const original = pg.Client.prototype.query;
+  let count = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    count++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return count;
 }

@@ -44,6 +44,14 @@ export async function findAccount(db: Queryable, organizationId: string, id: str
   return row;
 }
 
+/**
+ * findAccount(…, 'share') without the balance, as SQL for a caller that folds it into its own
+ * statement: the organization in $`organizationParam`, the id in $`idParam`.
+ */
+export function lockedAccountSql(organizationParam: number, idParam: number) {
+  return `SELECT a.* FROM accounts a WHERE a.organization_id = $${organizationParam} AND a.id = $${idParam} FOR SHARE`;
+}
+
 /** Locks the account row for a status change (not for money: the ledger guards balances). */
 export async function lockAccount(db: Queryable, organizationId: string, id: string) {
   const [row] = await db.query<AccountRow>('SELECT * FROM accounts WHERE organization_id = $1 AND id = $2 FOR UPDATE', [organizationId, id]);

@@ -109,12 +109,21 @@ export async function listEntries(ctx: Ctx, organizationId: string, id: string, 
 
 /** For other modules: an account that can be debited, checked for status and currency. */
 export async function requireDebitable(tx: Queryable, organizationId: string, id: string, currency: string, field: string) {
-  const row = await repo.findAccount(tx, organizationId, id, 'share');
+  return checkDebitable(await repo.findAccount(tx, organizationId, id, 'share'), id, currency, field);
+}
+
+/** The account `id` as read (and locked) by a caller, if it can be debited in `currency`; the reason as a 422 if not. */
+export function checkDebitable<Row extends Pick<AccountRow, 'status' | 'currency'>>(
+  row: Row | undefined, id: string, currency: string, field: string,
+): Row {
   if (!row) throw unprocessable('account_not_found', `Account ${id} not found.`, field);
   if (row.status !== 'active') throw unprocessable('account_not_active', `The account is ${row.status}.`, field);
   if (row.currency !== currency) throw unprocessable('currency_mismatch', `The account holds ${row.currency}, not ${currency}.`, 'currency');
   return row;
 }
+
+/** requireDebitable's read as SQL, for card issuance to fold it into its first statement (then checkDebitable). */
+export const lockedAccountSql = repo.lockedAccountSql;
 
 /** For other modules: whether the organization has this account (any status). */
 export async function accountExists(db: Queryable, organizationId: string, id: string) {

@@ -46,19 +46,28 @@ export async function findProgram(db: Queryable, organizationId: string, id: str
   return row;
 }
 
-export async function findProgramByName(db: Queryable, organizationId: string, name: string) {
-  const [row] = await db.query<ProgramRow>('SELECT * FROM card_programs WHERE organization_id = $1 AND name = $2', [organizationId, name]);
-  return row;
-}
+/** How a card request names its program: by id, by name, or the default of a brand, currency and card type. */
+export type ProgramLookup = { id: string } | { name: string } | { brand: string; currency: string; type: string };
 
-/** The oldest active program of a brand and currency that issues the card type. */
-export async function findDefaultProgram(db: Queryable, organizationId: string, brand: string, currency: string, type: string) {
-  const [row] = await db.query<ProgramRow>(
-    `SELECT * FROM card_programs
+/**
+ * The SELECT of a lookup (the organization in $1, the lookup's values from $2), as SQL for a
+ * caller that folds it into its own statement (card issuance reads it with the funding account).
+ * The default is the oldest active program that issues the card type.
+ */
+export function programLookupSql(organizationId: string, lookup: ProgramLookup): { sql: string; params: unknown[] } {
+  if ('id' in lookup) return { sql: 'SELECT * FROM card_programs WHERE organization_id = $1 AND id = $2', params: [organizationId, lookup.id] };
+  if ('name' in lookup) return { sql: 'SELECT * FROM card_programs WHERE organization_id = $1 AND name = $2', params: [organizationId, lookup.name] };
+  return {
+    sql: `SELECT * FROM card_programs
       WHERE organization_id = $1 AND brand = $2 AND currency = $3 AND status = 'active' AND card_types @> $4::jsonb
       ORDER BY id LIMIT 1`,
-    [organizationId, brand, currency, JSON.stringify([type])],
-  );
+    params: [organizationId, lookup.brand, lookup.currency, JSON.stringify([lookup.type])],
+  };
+}
+
+export async function findProgramBy(db: Queryable, organizationId: string, lookup: ProgramLookup) {
+  const { sql, params } = programLookupSql(organizationId, lookup);
+  const [row] = await db.query<ProgramRow>(sql, params);
   return row;
 }
 

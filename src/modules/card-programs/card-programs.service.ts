@@ -209,16 +209,22 @@ export function rotateWebhookSecret(ctx: Ctx, organizationId: string, id: string
   });
 }
 
+/** What a card request says about its program. */
+export interface WantedProgram { typeId?: string; programName?: string; brand?: string; currency: string; type: string }
+
 /**
  * The program a new card is issued under: by id (typeId), by name (programName), or the default
  * active program for the brand, currency and card type.
  */
-export async function resolveProgram(tx: Queryable, organizationId: string, wanted: { typeId?: string; programName?: string; brand?: string; currency: string; type: string }) {
-  let row: ProgramRow | undefined;
-  if (wanted.typeId) row = await repo.findProgram(tx, organizationId, wanted.typeId);
-  else if (wanted.programName) row = await repo.findProgramByName(tx, organizationId, wanted.programName);
-  else if (wanted.brand) row = await repo.findDefaultProgram(tx, organizationId, normalizeBrand(wanted.brand), wanted.currency, wanted.type);
-  else throw unprocessable('validation_failed', 'Give typeId, programName or brand to choose a card program.', 'brand');
+export function programLookup(wanted: WantedProgram): repo.ProgramLookup {
+  if (wanted.typeId) return { id: wanted.typeId };
+  if (wanted.programName) return { name: wanted.programName };
+  if (wanted.brand) return { brand: normalizeBrand(wanted.brand), currency: wanted.currency, type: wanted.type };
+  throw unprocessable('validation_failed', 'Give typeId, programName or brand to choose a card program.', 'brand');
+}
+
+/** The looked-up program if it can issue the wanted card; the reason as a 422 if not. */
+export function checkProgram(row: ProgramRow | undefined, wanted: WantedProgram): ProgramRow {
   if (!row) {
     const field = wanted.typeId ? 'typeId' : wanted.programName ? 'programName' : 'brand';
     throw unprocessable('program_not_found', 'No active card program matches the request.', field);
@@ -228,4 +234,13 @@ export async function resolveProgram(tx: Queryable, organizationId: string, want
   if (row.currency !== wanted.currency) throw unprocessable('currency_mismatch', `The program issues ${row.currency} cards, not ${wanted.currency}.`, 'currency');
   if (!row.card_types.includes(wanted.type as 'virtual')) throw unprocessable('card_type_not_supported', `The program does not issue ${wanted.type} cards.`, 'type');
   return row;
+}
+
+/** The program lookup as SQL (the organization in $1), for card issuance to read it with the funding account. */
+export function programLookupSql(organizationId: string, wanted: WantedProgram) {
+  return repo.programLookupSql(organizationId, programLookup(wanted));
+}
+
+export async function resolveProgram(tx: Queryable, organizationId: string, wanted: WantedProgram) {
+  return checkProgram(await repo.findProgramBy(tx, organizationId, programLookup(wanted)), wanted);
 }

@@ -1,6 +1,9 @@
 import type { Queryable } from '../../platform/db.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
 import type { CardStatus } from './cards.schemas.ts';
+import type { StatementPart } from '../../platform/statement-part.ts';
+import type { AccountRow } from '../accounts/accounts.service.ts';
+import type { ProgramRow } from '../card-programs/card-programs.service.ts';
 
 export interface CardRow {
   id: string;
@@ -62,6 +65,58 @@ export async function insertCard(db: Queryable, row: CardRow): Promise<boolean> 
     columns.map((c) => (JSON_COLUMNS.has(c) && row[c] !== null ? JSON.stringify(row[c]) : row[c])),
   );
   return inserted.length === 1;
+}
+
+/** The funding account's columns that issuance needs, as read under its FOR SHARE lock. */
+export type FundingAccount = Pick<AccountRow, 'id' | 'ledger_account_id' | 'status' | 'currency'>;
+
+/**
+ * The program (the card-programs module's lookup) and the funding account (the accounts module's
+ * FOR SHARE read), in one round trip. Each is undefined when there is none; the caller checks them
+ * in the order the errors have always come in. `program` binds the organization in $1.
+ */
+export async function findProgramAndAccount(
+  db: Queryable, program: { sql: string; params: unknown[] }, lockedAccount: (organizationParam: number, idParam: number) => string, accountId: string,
+) {
+  type Funding = { funding_id: string | null; funding_ledger_account_id: string; funding_status: AccountRow['status']; funding_currency: string };
+  const [row] = await db.query<ProgramRow & Funding>(
+    `WITH program AS (${program.sql}), account AS (${lockedAccount(1, program.params.length + 1)})
+     SELECT program.*, account.id AS funding_id, account.ledger_account_id AS funding_ledger_account_id,
+            account.status AS funding_status, account.currency AS funding_currency
+       FROM (SELECT 1) AS one LEFT JOIN program ON true LEFT JOIN account ON true`,
+    [...program.params, accountId],
+  );
+  const { funding_id: id, funding_ledger_account_id: ledgerAccountId, funding_status: status, funding_currency: currency, ...found } = row;
+  return {
+    program: found.id === null ? undefined : found as ProgramRow,
+    account: id === null ? undefined : { id, ledger_account_id: ledgerAccountId, status, currency } as FundingAccount,
+  };
+}
+
+/**
+ * insertCard with the card's ledger account and its card.created event (each module's part) in
+ * the same statement: one round trip. When the PAN is taken in the program, nothing is written
+ * (the parts write only for a row of the CTE `card`) and undefined comes back. Foreign keys are
+ * checked at the end of the statement, so the card may name the ledger account inserted after it.
+ * The JSON columns come back as the database stores them, for the answer to match later reads.
+ */
+export async function insertCardWith(db: Queryable, row: CardRow, parts: StatementPart[]) {
+  const columns = Object.keys(row) as Array<keyof CardRow>;
+  const params: unknown[] = columns.map((c) => (JSON_COLUMNS.has(c) && row[c] !== null ? JSON.stringify(row[c]) : row[c]));
+  const ctes = parts.map((part) => {
+    const sql = part.sql('card', params.length + 1);
+    params.push(...part.params);
+    return sql;
+  });
+  const [inserted] = await db.query<Pick<CardRow, 'delivery_address' | 'shipping' | 'spend_controls' | 'metadata'>>(
+    `WITH card AS (
+       INSERT INTO cards (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT (program_id, pan_hash) DO NOTHING RETURNING ${[...JSON_COLUMNS].join(', ')}
+     ), ${ctes.join(', ')}
+     SELECT * FROM card`,
+    params,
+  );
+  return inserted;
 }
 
 export async function findCard(db: Queryable, organizationId: string, id: string) {

@@ -19,16 +19,30 @@ export interface EventRow {
  * `event` (the webhook fan-out): it runs in the same statement, so in the same round trip.
  */
 export async function insertEvent(db: Queryable, row: Omit<EventRow, 'sequence'>, alsoRun?: string): Promise<EventRow> {
-  const insert = `INSERT INTO events (id, organization_id, type, resource, resource_id, sequence, data, previous_attributes, created_at)
-     SELECT $1, $2, $3, $4, $5, COALESCE(MAX(sequence), 0) + 1, $6, $7, $8
-       FROM events WHERE organization_id = $2 AND resource_id = $5
-     RETURNING *`;
+  const insert = insertEventSql(1);
   const [inserted] = await db.query<EventRow>(
     alsoRun ? `WITH event AS (${insert}), also AS (${alsoRun}) SELECT * FROM event` : insert,
-    [row.id, row.organization_id, row.type, row.resource, row.resource_id, JSON.stringify(row.data),
-      row.previous_attributes === null ? null : JSON.stringify(row.previous_attributes), row.created_at],
+    eventParams(row),
   );
   return inserted;
+}
+
+/**
+ * The event's INSERT over parameters $first to $first+7 (eventParams), for insertEvent and for a
+ * caller that folds the event into its own statement; with `onlyIf` (SQL), nothing is inserted
+ * unless it holds (card issuance: only when the card's own insert happened).
+ */
+export function insertEventSql(first: number, onlyIf?: string) {
+  const $ = (i: number) => `$${first + i - 1}`;
+  return `INSERT INTO events (id, organization_id, type, resource, resource_id, sequence, data, previous_attributes, created_at)
+     SELECT ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}, COALESCE(MAX(sequence), 0) + 1, ${$(6)}, ${$(7)}, ${$(8)}
+       FROM events WHERE organization_id = ${$(2)} AND resource_id = ${$(5)}${onlyIf ? `\n     HAVING ${onlyIf}` : ''}
+     RETURNING *`;
+}
+
+export function eventParams(row: Omit<EventRow, 'sequence'>) {
+  return [row.id, row.organization_id, row.type, row.resource, row.resource_id, JSON.stringify(row.data),
+    row.previous_attributes === null ? null : JSON.stringify(row.previous_attributes), row.created_at];
 }
 
 export async function findEvent(db: Queryable, organizationId: string, id: string) {

@@ -2,6 +2,7 @@
 // the change, so an event exists if and only if the change committed.
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
+import type { StatementPart } from '../../platform/statement-part.ts';
 import { notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import type { ListQuery } from '../../platform/pagination.ts';
@@ -21,9 +22,8 @@ export interface RecordEvent {
   at: Date;
 }
 
-export async function recordEvent(tx: Queryable, event: RecordEvent) {
-  // Deliveries to matching webhook endpoints commit with the event or not at all (the outbox).
-  const row = await repo.insertEvent(tx, {
+function newRow(event: RecordEvent): Omit<repo.EventRow, 'sequence'> {
+  return {
     id: newId('evt', event.at.getTime()),
     organization_id: event.organizationId,
     type: event.type,
@@ -32,8 +32,24 @@ export async function recordEvent(tx: Queryable, event: RecordEvent) {
     data: event.data,
     previous_attributes: event.previousAttributes ?? null,
     created_at: event.at,
-  }, FAN_OUT);
+  };
+}
+
+export async function recordEvent(tx: Queryable, event: RecordEvent) {
+  // Deliveries to matching webhook endpoints commit with the event or not at all (the outbox).
+  const row = await repo.insertEvent(tx, newRow(event), FAN_OUT);
   return present(row);
+}
+
+/**
+ * recordEvent for a caller that folds the event into its own statement (one round trip less): the
+ * CTEs of the event and its fan-out, which insert nothing unless the CTE `source` has a row.
+ */
+export function recordEventPart(event: RecordEvent): StatementPart {
+  return {
+    params: repo.eventParams(newRow(event)),
+    sql: (source, first) => `event AS (${repo.insertEventSql(first, `EXISTS (SELECT 1 FROM ${source})`)}), event_fan_out AS (${FAN_OUT})`,
+  };
 }
 
 export function present(row: repo.EventRow) {

@@ -34,12 +34,29 @@ export interface TransferRow {
   created_at: Date;
 }
 
-export async function insertAccount(db: Queryable, row: Pick<LedgerAccountRow, 'id' | 'organization_id' | 'currency' | 'kind' | 'owner_id' | 'allow_negative'>, at: Date) {
+type NewAccount = Pick<LedgerAccountRow, 'id' | 'organization_id' | 'currency' | 'kind' | 'owner_id' | 'allow_negative'>;
+
+export async function insertAccount(db: Queryable, row: NewAccount, at: Date) {
   await db.query(
     `INSERT INTO ledger_accounts (id, organization_id, currency, kind, owner_id, allow_negative, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [row.id, row.organization_id, row.currency, row.kind, row.owner_id, row.allow_negative, at],
+    accountParams(row, at),
   );
+}
+
+/**
+ * insertAccount as SQL for a caller that folds it into its own statement: the account is inserted
+ * once per row of the CTE `from` (not at all when it is empty), its values from $first to $first+6.
+ */
+export function insertAccountFromSql(from: string, first: number) {
+  const $ = (i: number, type: string) => `$${first + i - 1}::${type}`;
+  return `INSERT INTO ledger_accounts (id, organization_id, currency, kind, owner_id, allow_negative, created_at)
+     SELECT ${$(1, 'text')}, ${$(2, 'text')}, ${$(3, 'text')}, ${$(4, 'text')}, ${$(5, 'text')}, ${$(6, 'boolean')}, ${$(7, 'timestamptz')}
+       FROM ${from}`;
+}
+
+export function accountParams(row: NewAccount, at: Date) {
+  return [row.id, row.organization_id, row.currency, row.kind, row.owner_id, row.allow_negative, at];
 }
 
 export async function insertHouseAccount(db: Queryable, id: string, organizationId: string, kind: string, currency: string, at: Date) {

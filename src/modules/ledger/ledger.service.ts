@@ -3,6 +3,7 @@
 // its event. Accounts are credit-normal: available = credits_posted − debits_posted − debits_pending.
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable } from '../../platform/db.ts';
+import type { StatementPart } from '../../platform/statement-part.ts';
 import { amountLimitExceeded, ApiError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { assertSafeAmount, MAX_COUNTER } from '../../platform/money.ts';
@@ -32,6 +33,18 @@ export async function openAccount(tx: Queryable, organizationId: string, kind: '
   const id = newId('la', at.getTime());
   await repo.insertAccount(tx, { id, organization_id: organizationId, currency, kind, owner_id: ownerId, allow_negative: false }, at);
   return id;
+}
+
+/**
+ * openAccount for a caller that folds it into its own statement (one round trip less): the id, and
+ * the part of the statement that opens the account only when the CTE `source` has a row.
+ */
+export function openAccountPart(
+  organizationId: string, kind: 'account' | 'card', ownerId: string, currency: string, at: Date,
+): StatementPart & { id: string } {
+  const id = newId('la', at.getTime());
+  const params = repo.accountParams({ id, organization_id: organizationId, currency, kind, owner_id: ownerId, allow_negative: false }, at);
+  return { id, params, sql: (source, first) => `ledger_account AS (${repo.insertAccountFromSql(source, first)})` };
 }
 
 export function houseAccount(tx: Queryable, organizationId: string, kind: HouseKind, currency: string, at: Date) {
