@@ -72,6 +72,14 @@ describe('GET /cards shows each card as GET /cards/:id does', () => {
     assert.deepEqual(byId.get(plain.id).tokenizations, []);
     assert.equal(byId.get(wallets.id).isPinSet, true);
     assert.equal(byId.get(physical.id).shipping.status, 'pending');
+    // Nullable fields, null and set, as written out (the serializer's nullable rewrite, serialization.ts).
+    const shown = byId.get(wallets.id);
+    assert.deepEqual([shown.label, shown.cardHolderId, shown.budgetId, shown.cancelledAt, shown.replacesCardId], ['Travel', holder.id, null, null, null]);
+    assert.match(shown.activatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual([byId.get(physical.id).activatedAt, byId.get(plain.id).label], [null, null]);
+    assert.equal(byId.get(frozen.id).status, 'locked');
+    assert.equal(byId.get(physical.id).deliveryAddress.postalCode, '94105');
+    assert.deepEqual(byId.get(frozen.id).spendControls.limits, [{ amount: 5000, interval: 'daily' }]);
   });
 
   test('another organization\'s cards and tokens never appear', async () => {
