@@ -71,6 +71,8 @@ export async function paginate<Row extends { id: string }>(
      * table expression is), so narrowing it keeps the cursors already handed out valid.
      */
     columns?: string;
+    /** What a cursor is bound to: the table expression by default (see listTag). */
+    cursorScope?: string;
     organizationId: string;
     /** column → value; undefined values are ignored. */
     filters: Record<string, unknown>;
@@ -81,6 +83,7 @@ export async function paginate<Row extends { id: string }>(
   },
 ): Promise<Page<Row>> {
   const { query } = spec;
+  const scope = spec.cursorScope ?? spec.table;
   const params: unknown[] = [spec.organizationId];
   const where = ['organization_id = $1'];
   for (const [column, value] of Object.entries(spec.filters)) {
@@ -96,7 +99,7 @@ export async function paginate<Row extends { id: string }>(
   if (query.createdTo) { params.push(query.createdTo); where.push(`created_at < $${params.length}`); }
   const descending = query.sort !== 'createdAt';
   if (query.cursor) {
-    params.push(decodeCursor(query.cursor, spec.table, query.sort));
+    params.push(decodeCursor(query.cursor, scope, query.sort));
     where.push(`id ${descending ? '<' : '>'} $${params.length}`);
   }
   params.push(query.limit + 1);
@@ -113,7 +116,7 @@ export async function paginate<Row extends { id: string }>(
     meta: {
       limit: query.limit,
       hasMore,
-      nextCursor: hasMore && last ? encodeCursor(spec.table, query.sort, last.id) : null,
+      nextCursor: hasMore && last ? encodeCursor(scope, query.sort, last.id) : null,
       sort: query.sort,
       filters,
     },
