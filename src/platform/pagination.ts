@@ -37,7 +37,7 @@ export interface Page<Row> {
  */
 const listTags = new Map<string, string>();
 function listTag(table: string) {
-  // Table expressions are a handful of constants, and a digest per request is measurable on a hot list.
+  // Table expressions are a handful of constants of the repos: digest each once, not per request.
   let tag = listTags.get(table);
   if (tag === undefined) {
     tag = createHash('sha256').update(table).digest('base64url').slice(0, 8);

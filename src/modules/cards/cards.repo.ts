@@ -54,7 +54,7 @@ const VIEW = `SELECT c.*, p.name AS program_name, l.credits_posted, l.debits_pos
   FROM cards c JOIN card_programs p ON p.id = c.program_id JOIN ledger_accounts l ON l.id = c.ledger_account_id`;
 const JSON_COLUMNS = new Set(['delivery_address', 'shipping', 'spend_controls', 'metadata']);
 
-/** The card's own columns a card's answer is made of (the presenter's inputs): no PAN ciphertext or key. */
+/** The card's own columns its answer is made of (the presenter's inputs): no PAN ciphertext or key. */
 const SHOWN_CARD_COLUMNS = ['id', 'status', 'type', 'brand', 'currency', 'program_id', 'card_holder_id', 'debit_account_id',
   'budget_id', 'first_name', 'last_name', 'bin', 'last_four', 'expiry_month', 'expiry_year', 'pin_hash', 'pin_blocked_at',
   'label', 'external_id', 'mobile', 'delivery_address', 'shipping', 'spend_controls', 'metadata', 'replaces_card_id',
