@@ -21,6 +21,7 @@ import { registerShutdownGate } from './platform/shutdown.ts';
 import { createMetrics, metricsRoutes, registerMetrics } from './platform/metrics.ts';
 import { registerContentDigest } from './platform/content-digest.ts';
 import { registerOpenApi } from './platform/openapi.ts';
+import { forSerializer } from './platform/serialization.ts';
 import { registerSignatureVerification } from './platform/signatures.ts';
 import { operationsRoutes } from './platform/operations.ts';
 import { dashboardRoutes } from './platform/dashboard.ts';
@@ -164,11 +165,12 @@ function lazyValidator(compile: () => Validate): Validate {
   return validate;
 }
 
+/** Serializers see nullable primitives as type lists (platform/serialization.ts: issue 10). */
 function buildSerializer(externalSchemas: unknown, options: unknown) {
-  const compile = SerializerSelector()(externalSchemas, options as never);
+  const compile = SerializerSelector()(forSerializer(externalSchemas), options as never);
   return (definition: Parameters<typeof compile>[0]) => {
     let serialize: ((doc: unknown) => string) | undefined;
-    return (doc: unknown) => (serialize ??= compile(definition))(doc);
+    return (doc: unknown) => (serialize ??= compile({ ...definition, schema: forSerializer(definition.schema) }))(doc);
   };
 }
 

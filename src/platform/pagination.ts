@@ -35,7 +35,16 @@ export interface Page<Row> {
  * A cursor names the list it was made for (a digest of the table expression) and its sort, so
  * that a cursor handed to another list or another order is refused instead of skipping rows.
  */
-const listTag = (table: string) => createHash('sha256').update(table).digest('base64url').slice(0, 8);
+const listTags = new Map<string, string>();
+function listTag(table: string) {
+  // Table expressions are a handful of constants of the repos: digest each once, not per request.
+  let tag = listTags.get(table);
+  if (tag === undefined) {
+    tag = createHash('sha256').update(table).digest('base64url').slice(0, 8);
+    listTags.set(table, tag);
+  }
+  return tag;
+}
 
 function encodeCursor(table: string, sort: string, id: string): string {
   return Buffer.from(`${listTag(table)}|${sort}|${id}`).toString('base64url');
@@ -57,6 +66,13 @@ export async function paginate<Row extends { id: string }>(
   db: Queryable,
   spec: {
     table: string;
+    /**
+     * The select list over `table`, every column by default. It is not part of the cursor (the
+     * table expression is), so narrowing it keeps the cursors already handed out valid.
+     */
+    columns?: string;
+    /** What a cursor is bound to: the table expression by default (see listTag). */
+    cursorScope?: string;
     organizationId: string;
     /** column → value; undefined values are ignored. */
     filters: Record<string, unknown>;
@@ -67,6 +83,7 @@ export async function paginate<Row extends { id: string }>(
   },
 ): Promise<Page<Row>> {
   const { query } = spec;
+  const scope = spec.cursorScope ?? spec.table;
   const params: unknown[] = [spec.organizationId];
   const where = ['organization_id = $1'];
   for (const [column, value] of Object.entries(spec.filters)) {
@@ -82,12 +99,12 @@ export async function paginate<Row extends { id: string }>(
   if (query.createdTo) { params.push(query.createdTo); where.push(`created_at < $${params.length}`); }
   const descending = query.sort !== 'createdAt';
   if (query.cursor) {
-    params.push(decodeCursor(query.cursor, spec.table, query.sort));
+    params.push(decodeCursor(query.cursor, scope, query.sort));
     where.push(`id ${descending ? '<' : '>'} $${params.length}`);
   }
   params.push(query.limit + 1);
   const rows = await db.query<Row>(
-    `SELECT * FROM ${spec.table} WHERE ${where.join(' AND ')} ORDER BY id ${descending ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+    `SELECT ${spec.columns ?? '*'} FROM ${spec.table} WHERE ${where.join(' AND ')} ORDER BY id ${descending ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
     params,
   );
   const hasMore = rows.length > query.limit;
@@ -99,7 +116,7 @@ export async function paginate<Row extends { id: string }>(
     meta: {
       limit: query.limit,
       hasMore,
-      nextCursor: hasMore && last ? encodeCursor(spec.table, query.sort, last.id) : null,
+      nextCursor: hasMore && last ? encodeCursor(scope, query.sort, last.id) : null,
       sort: query.sort,
       filters,
     },

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../platform/db.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import type { TokenizationRow } from '../tokenizations/tokenizations.repo.ts';
 import type { CardStatus } from './cards.schemas.ts';
 import type { StatementPart } from '../../platform/statement-part.ts';
 import type { AccountRow } from '../accounts/accounts.service.ts';
@@ -55,6 +56,16 @@ export type CardView = CardRow & { program_name: string; credits_posted: number;
 const VIEW = `SELECT c.*, p.name AS program_name, l.credits_posted, l.debits_posted, l.debits_pending
   FROM cards c JOIN card_programs p ON p.id = c.program_id JOIN ledger_accounts l ON l.id = c.ledger_account_id`;
 const JSON_COLUMNS = new Set(['delivery_address', 'shipping', 'spend_controls', 'metadata']);
+
+/** The card's own columns its answer is made of (the presenter's inputs): no PAN ciphertext or key. */
+const SHOWN_CARD_COLUMNS = ['id', 'status', 'type', 'brand', 'currency', 'program_id', 'card_holder_id', 'debit_account_id',
+  'budget_id', 'first_name', 'last_name', 'bin', 'last_four', 'expiry_month', 'expiry_year', 'pin_hash', 'pin_blocked_at',
+  'label', 'external_id', 'mobile', 'delivery_address', 'shipping', 'spend_controls', 'metadata', 'replaces_card_id',
+  'replaced_by_card_id', 'created_at', 'updated_at', 'activated_at', 'cancelled_at'] as const;
+const LEDGER_COUNTERS = ['credits_posted', 'debits_posted', 'debits_pending'] as const;
+export type CardShown = Pick<CardView, (typeof SHOWN_CARD_COLUMNS)[number] | (typeof LEDGER_COUNTERS)[number] | 'program_name'>;
+/** A listed card: what it shows and its wallet tokenizations (oldest first). */
+export type CardListRow = CardShown & { tokenizations: TokenizationRow[] };
 
 /** Returns false when the PAN already exists in the program (the caller draws another). */
 export async function insertCard(db: Queryable, row: CardRow): Promise<boolean> {
@@ -126,9 +137,29 @@ export async function findCard(db: Queryable, organizationId: string, id: string
 
 export interface CardFilters { status?: string; type?: string; currency?: string; cardHolderId?: string; accountId?: string; programId?: string; externalId?: string }
 
-export function listCards(db: Queryable, organizationId: string, query: ListQuery & CardFilters) {
-  return paginate<CardView>(db, {
-    table: `(${VIEW}) AS card_views`,
+/**
+ * A page of the list is one statement on the cards table alone: the program's name, the ledger
+ * counters and the wallet tokenizations (as JSON) come from subqueries. PostgreSQL plans a page on
+ * every request, prepared or not (a generic plan is costed for a LIMIT it cannot see), and planning
+ * VIEW's three-table join cost more than running it; a second statement for the tokenizations cost
+ * a round trip (issue 10). The values are VIEW's: every card has its program and ledger account.
+ */
+const LIST_COLUMNS = [
+  ...SHOWN_CARD_COLUMNS.map((column) => `c.${column}`),
+  '(SELECT p.name FROM card_programs p WHERE p.id = c.program_id) AS program_name',
+  ...LEDGER_COUNTERS.map((counter) => `(SELECT l.${counter} FROM ledger_accounts l WHERE l.id = c.ledger_account_id) AS ${counter}`),
+  `(SELECT json_agg(t ORDER BY t.id) FROM card_tokenizations t
+    WHERE t.organization_id = c.organization_id AND t.card_id = c.id) AS tokenizations`,
+].join(', ');
+
+type TokenizationJson = Omit<TokenizationRow, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
+
+export async function listCards(db: Queryable, organizationId: string, query: ListQuery & CardFilters) {
+  const page = await paginate<CardShown & { tokenizations: TokenizationJson[] | null }>(db, {
+    table: 'cards c',
+    columns: LIST_COLUMNS,
+    // Cursors name the list as it was read before (from VIEW), so those handed out stay valid.
+    cursorScope: `(${VIEW}) AS card_views`,
     organizationId,
     filters: {
       status: query.status, type: query.type, currency: query.currency, card_holder_id: query.cardHolderId,
@@ -140,6 +171,12 @@ export function listCards(db: Queryable, organizationId: string, query: ListQuer
       accountId: query.accountId, programId: query.programId, externalId: query.externalId,
     },
   });
+  // JSON carries timestamps as ISO 8601 text with an offset; the rows carry Dates, as pg reads them.
+  const rows: CardListRow[] = page.rows.map((row) => ({
+    ...row,
+    tokenizations: (row.tokenizations ?? []).map((t) => ({ ...t, created_at: new Date(t.created_at), updated_at: new Date(t.updated_at) })),
+  }));
+  return { ...page, rows };
 }
 
 /** Locks the card row for a status or funds change; the view is read after the lock. */

@@ -24,7 +24,7 @@ import { hashPin, weakPinReason } from './pin.ts';
 /** Draws before giving up on finding a free PAN in a program (a nearly full BIN range). */
 export const MAX_PAN_ATTEMPTS = 10;
 
-export function present(row: repo.CardView, tokens: Tokenization[] = []): Card {
+export function present(row: repo.CardShown, tokens: Tokenization[] = []): Card {
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
   return {
     id: row.id, status: row.status, type: row.type, brand: row.brand, scheme: row.brand === 'Visa' ? 'VISA' : 'MC',
@@ -249,8 +249,7 @@ export async function listCards(ctx: Ctx, organizationId: string, query: ListQue
   const page = await repo.listCards(ctx.db, organizationId, {
     ...filters, cardHolderId: filters.cardHolderId ?? customerId, currency: filters.currency?.toUpperCase(),
   });
-  const tokens = await tokenizations.listForCards(ctx.db, organizationId, page.rows.map((r) => r.id));
-  return { data: page.rows.map((row) => present(row, tokens.get(row.id))), meta: page.meta };
+  return { data: page.rows.map((row) => present(row, row.tokenizations.map(tokenizations.present))), meta: page.meta };
 }
 
 /** The card's own ledger entries: funding, holds, captures, refunds, returns. */
