@@ -123,18 +123,19 @@ export function createCard(ctx: Ctx, organizationId: string, body: CreateCardBod
       delivery_address: body.deliveryAddress ?? null, spend_controls: body.spendControls ?? null,
       metadata: body.metadata ?? {}, user_agent: body.userAgent ?? null, replaces_card_id: null,
     }, program, now, { pin: body.cardPin, dateOfBirth: holder?.date_of_birth ?? null }, amount);
-    // The funding transfer is the last statement: it locks the debit account, which every card
-    // issued from it shares, so the lock is held only until the commit (issue 10). The card is
-    // shown as funded (its new ledger account credited `amount`), which the transfer confirms.
+    // The funding transfer is the last statement, with COMMIT sent right behind it (commitEarly):
+    // it locks the debit account, which every card issued from it shares, so that lock is held
+    // while the database commits, not across a round trip through this process (issue 10). A
+    // refused transfer fails in SQL and takes the card with it. The card is shown as funded: its
+    // new ledger account, made in this transaction, holds exactly `amount` after the credit.
     if (amount > 0) {
-      const funding = await ledger.transfer(tx, {
+      const funding = ledger.transfer(tx, {
         organizationId, debitAccountId: account.ledger_account_id, creditAccountId: card.ledgerAccountId, amount, currency,
         code: 'card_funding', referenceType: 'card', referenceId: card.shown.id, description: 'Initial card funding', at: now,
-        field: body.amount !== undefined ? 'amount' : 'initialBalance',
+        field: body.amount !== undefined ? 'amount' : 'initialBalance', refuseInSql: true,
       });
-      if (funding.credit_available_after !== card.shown.balance.available) {
-        throw new Error(`ledger invariant broken: card ${card.shown.id} holds ${funding.credit_available_after} after funding, not ${card.shown.balance.available}`);
-      }
+      tx.commitEarly();
+      await funding;
     }
     return card.shown;
   });
