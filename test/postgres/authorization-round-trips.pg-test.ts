@@ -7,12 +7,11 @@
 // checked through the API as well.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import type { Harness } from '../support/api.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { authorize } from '../authorizations/support.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
-import { POSTGRES_ONLY, accountHolding, balanceOf, useConcurrencyHarness } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, balanceOf, statementsDuring, useConcurrencyHarness } from './support.ts';
 
 /**
  * Authentication (with the signature policy), BEGIN with lock_timeout, the card lock (with its
@@ -22,37 +21,6 @@ import { POSTGRES_ONLY, accountHolding, balanceOf, useConcurrencyHarness } from 
 const STATEMENTS_PER_AUTHORIZATION = 7;
 const RUNS = 5;
 const PROGRAM = { name: 'Other program', brand: 'Visa', bin: '45990000', currency: 'USD', allowNameOnlyIssuance: true, requiresVerifiedCardHolder: false };
-
-/**
- * Counts the statements every pg client of this process sends while `fn` runs, and of those the
- * ones sent while the same client still waited for an earlier answer (pipelined: no round trip).
- */
-async function statementsDuring(fn: () => Promise<void>) {
-  const original = pg.Client.prototype.query;
-  const waiting = new Map<pg.Client, number>();
-  const counts = { statements: 0, pipelined: 0 };
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    counts.statements++;
-    if ((waiting.get(this) ?? 0) > 0) counts.pipelined++;
-    waiting.set(this, (waiting.get(this) ?? 0) + 1);
-    const answered = () => waiting.set(this, waiting.get(this)! - 1);
-    // pg-pool passes a callback (and gets no promise back): wrap it.
-    const last = args.length - 1;
-    if (typeof args[last] === 'function') {
-      const callback = args[last] as (...a: unknown[]) => void;
-      args[last] = (...a: unknown[]) => { answered(); callback(...a); };
-    }
-    const result = (original as (...a: unknown[]) => Promise<unknown> | undefined).apply(this, args);
-    result?.then(answered, answered);
-    return result;
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return counts;
-}
 
 /** Sent unanswered: the card lock behind BEGIN; the event, the hold and COMMIT behind the insert. */
 const PIPELINED_PER_AUTHORIZATION = 4;

@@ -16,6 +16,8 @@ const ATTEMPTS = 50;
  * A statement added to the path fails the count on purpose: fold it into another, or say why.
  */
 const STATEMENTS_PER_ISSUANCE = 6;
+/** Sent unanswered: the first read behind BEGIN, and COMMIT behind the funding transfer (the hot row). */
+const PIPELINED_PER_ISSUANCE = 2;
 const COUNTED_ISSUANCES = 5;
 
 describe('concurrent card issuance on one account', { skip: POSTGRES_ONLY }, () => {
@@ -79,10 +81,11 @@ describe('concurrent card issuance on one account', { skip: POSTGRES_ONLY }, () 
     // The first request of a key may fill caches; the path is what every later issuance takes.
     assert.equal((await issueNameOnlyCard(api, account, program, CARD_AMOUNT)).status, 201);
     const answers: Array<Awaited<ReturnType<typeof issueNameOnlyCard>>> = [];
-    const statements = await statementsDuring(async () => {
+    const { statements, pipelined } = await statementsDuring(async () => {
       for (let i = 0; i < COUNTED_ISSUANCES; i++) answers.push(await issueNameOnlyCard(api, account, program, CARD_AMOUNT, { metadata: { run: String(i) } }));
     });
     assert.ok(statements <= STATEMENTS_PER_ISSUANCE * COUNTED_ISSUANCES, `${statements} statements for ${COUNTED_ISSUANCES} issuances`);
+    assert.equal(pipelined, PIPELINED_PER_ISSUANCE * COUNTED_ISSUANCES, `${pipelined} of ${statements} statements pipelined`);
     for (const res of answers) {
       assert.equal(res.status, 201, res.text);
       const read = await api.request('GET', `/cards/${res.body.data.id}`);

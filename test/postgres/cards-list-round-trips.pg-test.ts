@@ -4,30 +4,13 @@
 // path fails the count on purpose: fold it into the page's statement or raise the budget and say why.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pg from 'pg';
 import type { Harness } from '../support/api.ts';
 import { createCardHolder } from '../support/fixtures.ts';
-import { POSTGRES_ONLY, accountHolding, useConcurrencyHarness } from './support.ts';
+import { POSTGRES_ONLY, accountHolding, statementsDuring, useConcurrencyHarness } from './support.ts';
 
 /** The credential lookup (with the signature policy) and the page. Main had 3 (tokenizations apart). */
 const STATEMENTS_PER_PAGE = 2;
 const RUNS = 5;
-
-/** Counts the statements every pg client of this process sends while `fn` runs. */
-async function statementsDuring(fn: () => Promise<void>) {
-  const original = pg.Client.prototype.query;
-  let count = 0;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    count++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return count;
-}
 
 describe('GET /cards on PostgreSQL', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
@@ -50,7 +33,7 @@ describe('GET /cards on PostgreSQL', { skip: POSTGRES_ONLY }, () => {
     const first = await api.request('GET', `/cards?accountId=${account.id}&limit=2`);
     assert.equal(first.status, 200, first.text);
     const pages: any[] = [];
-    const statements = await statementsDuring(async () => {
+    const { statements } = await statementsDuring(async () => {
       for (let i = 0; i < RUNS; i++) {
         pages.push(await api.request('GET', `/cards?accountId=${account.id}&limit=2`));
         pages.push(await api.request('GET', `/cards?accountId=${account.id}&limit=2&cursor=${first.body.meta.nextCursor}`));

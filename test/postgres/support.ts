@@ -90,18 +90,34 @@ export function assertNoServerErrors(responses: Response[]) {
   assert.equal(broken.length, 0, `${broken.length} responses were 5xx; first: ${broken[0]?.text}`);
 }
 
-/** Counts the statements every pg client of this process sends while `fn` runs (the app runs in this process). */
+/**
+ * Counts the statements every pg client of this process sends while `fn` runs (the app runs in
+ * this process), and of those the ones sent while the same client still waited for an earlier
+ * answer (pipelined: no round trip of their own).
+ */
 export async function statementsDuring(fn: () => Promise<void>) {
   const original = pg.Client.prototype.query;
-  let count = 0;
+  const waiting = new Map<pg.Client, number>();
+  const counts = { statements: 0, pipelined: 0 };
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    count++;
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
+    counts.statements++;
+    if ((waiting.get(this) ?? 0) > 0) counts.pipelined++;
+    waiting.set(this, (waiting.get(this) ?? 0) + 1);
+    const answered = () => waiting.set(this, waiting.get(this)! - 1);
+    // pg-pool passes a callback (and gets no promise back): wrap it.
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last] as (...a: unknown[]) => void;
+      args[last] = (...a: unknown[]) => { answered(); callback(...a); };
+    }
+    const result = (original as (...a: unknown[]) => Promise<unknown> | undefined).apply(this, args);
+    result?.then(answered, answered);
+    return result;
   } as typeof original;
   try {
     await fn();
   } finally {
     pg.Client.prototype.query = original;
   }
-  return count;
+  return counts;
 }
