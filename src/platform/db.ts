@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, protocol, types, type messages } from '@electric-sql/pglite';
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -117,22 +117,132 @@ async function withRetries<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A statement PGlite has parsed once, kept under a name: its parameter types and result columns. */
+interface PgliteStatement {
+  name: string;
+  paramTypes: number[];
+  fields: { name: string; dataTypeID: number }[];
+}
+
+/**
+ * How many distinct statements PGlite keeps prepared. Each holds its plan in the WASM heap, which
+ * never shrinks; the authorization path uses a few dozen, and SQL built with a varying shape past
+ * this many runs unnamed, as PGlite's own query does.
+ */
+const PGLITE_MAX_PREPARED = 200;
+
+/** SQLSTATE 0A000 on a named statement: the table changed under it (DDL); parse it again. */
+const CACHED_PLAN_CHANGED = /cached plan must not change result type/;
+
+/**
+ * PGlite through its wire protocol. PGlite's own `query` makes six calls into the WASM module per
+ * statement (parse, describe, bind, describe, execute, sync) and parses and plans the SQL every
+ * time: on the authorization path that JS and the planning were most of the server's CPU. Here a
+ * statement is parsed once under a name (parameter and result types kept), and then each run is
+ * one call: bind, execute, sync. Values and results go through PGlite's own serializers and
+ * parsers, as in its `query`.
+ */
 class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
+  private readonly statements = new Map<string, PgliteStatement>();
+  private statementCount = 0;
   constructor(private readonly pg: PGlite) {}
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pg.query<T>(sql, params)).rows;
+  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    // The transaction lock first, as PGlite's query takes it: a statement outside a transaction
+    // waits for a running one to end instead of landing in the middle of it.
+    return this.pg._runExclusiveTransaction(() => this.run<T>(sql, params));
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     // PGlite has one connection: transactions already run one at a time, so there is nothing
     // to time out on; retries are kept for the shared code path.
-    return withRetries(() =>
-      this.pg.transaction(async (tx) =>
-        runWithHook(fn, { query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
-      ),
-    );
+    return withRetries(() => this.pg._runExclusiveTransaction(() => this.runTransaction(fn)));
+  }
+
+  private async runTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    await this.simple('BEGIN');
+    let result: T;
+    try {
+      result = await runWithHook(fn, { query: <R>(sql: string, params: unknown[] = []) => this.run<R>(sql, params) });
+    } catch (error) {
+      // A failed ROLLBACK must not hide the error that caused it.
+      await this.simple('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    // A COMMIT of a transaction in which a statement failed (an error the function swallowed)
+    // rolls back: that must not read as success.
+    if ((await this.simple('COMMIT')) === 'ROLLBACK') throw new Error('the transaction was aborted and rolled back');
+    await this.pg.syncToFs();
+    return result;
+  }
+
+  /** One statement with no parameters, by the simple protocol; returns its command tag. */
+  private simple(sql: string): Promise<string | undefined> {
+    return this.pg._runExclusiveQuery(async () => {
+      const messages = await this.pg.execProtocolStream(protocol.serialize.query(sql), { syncToFs: false });
+      const complete = messages.find((m) => m.name === 'commandComplete') as messages.CommandCompleteMessage | undefined;
+      return complete?.text;
+    });
+  }
+
+  private run<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.pg._runExclusiveQuery(async () => {
+      try {
+        return await this.execute<T>(await this.prepare(sql), params);
+      } catch (error) {
+        if (!CACHED_PLAN_CHANGED.test((error as Error)?.message ?? '')) throw error;
+        this.statements.delete(sql);
+        return this.execute<T>(await this.prepare(sql), params);
+      }
+    });
+  }
+
+  /** Parses the statement (once, when it can be kept) and learns its parameter and column types. */
+  private async prepare(sql: string): Promise<PgliteStatement> {
+    const known = this.statements.get(sql);
+    if (known) return known;
+    const keep = this.statements.size < PGLITE_MAX_PREPARED;
+    const name = keep ? `paygen_${++this.statementCount}` : '';
+    const { serialize } = protocol;
+    const replies = await this.pg.execProtocolStream(concat([
+      serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync(),
+    ]), { syncToFs: false });
+    const params = replies.find((m) => m.name === 'parameterDescription') as messages.ParameterDescriptionMessage | undefined;
+    const row = replies.find((m) => m.name === 'rowDescription') as messages.RowDescriptionMessage | undefined;
+    const statement = {
+      name,
+      paramTypes: params?.dataTypeIDs ?? [],
+      fields: row?.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) ?? [],
+    };
+    if (keep) this.statements.set(sql, statement);
+    return statement;
+  }
+
+  private async execute<T>(statement: PgliteStatement, params: unknown[]): Promise<T[]> {
+    const { serialize } = protocol;
+    const values = params.map((value, i) => this.serialize(value, statement.paramTypes[i]));
+    const replies = await this.pg.execProtocolStream(concat([
+      serialize.bind({ statement: statement.name, values }), serialize.execute({}), serialize.sync(),
+    ]), { syncToFs: false });
+    const rows: T[] = [];
+    const { fields } = statement;
+    const parsers = this.pg.parsers;
+    for (const message of replies) {
+      if (message.name !== 'dataRow') continue;
+      const cells = (message as messages.DataRowMessage).fields;
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < fields.length; i++) row[fields[i].name] = types.parseType(cells[i], fields[i].dataTypeID, parsers);
+      rows.push(row as T);
+    }
+    return rows;
+  }
+
+  /** As PGlite's query does: the serializer of the parameter's type, else the value's text. */
+  private serialize(value: unknown, oid: number | undefined): string | null {
+    if (value === null || value === undefined) return null;
+    const serializer = oid === undefined ? undefined : this.pg.serializers[oid];
+    return serializer ? serializer(value) : String(value);
   }
 
   async exec(sql: string): Promise<void> {
@@ -142,6 +252,16 @@ class PgliteDb implements Db {
   async close(): Promise<void> {
     await this.pg.close();
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 class PostgresDb implements Db {
