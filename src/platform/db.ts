@@ -152,7 +152,11 @@ class PgliteDb implements Db {
   query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     // The transaction lock first, as PGlite's query takes it: a statement outside a transaction
     // waits for a running one to end instead of landing in the middle of it.
-    return this.pg._runExclusiveTransaction(() => this.run<T>(sql, params));
+    return this.pg._runExclusiveTransaction(async () => {
+      const rows = await this.run<T>(sql, params);
+      await this.pg.syncToFs(); // as PGlite's query does outside a transaction (a no-op on Node's file system)
+      return rows;
+    });
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -194,6 +198,8 @@ class PgliteDb implements Db {
       } catch (error) {
         if (!CACHED_PLAN_CHANGED.test((error as Error)?.message ?? '')) throw error;
         this.statements.delete(sql);
+        // Inside a transaction the error has aborted it: the caller sees it, the next run parses anew.
+        if (this.pg.isInTransaction()) throw error;
         return this.execute<T>(await this.prepare(sql), params);
       }
     });

@@ -60,6 +60,11 @@ test('a kept statement whose table changed shape is prepared again', async () =>
   assert.deepEqual(await db.query('SELECT * FROM shape'), [{ a: 1 }]);
   await db.exec('ALTER TABLE shape ADD COLUMN b text DEFAULT \'x\'');
   assert.deepEqual(await db.query('SELECT * FROM shape'), [{ a: 1, b: 'x' }]);
+
+  // Inside a transaction the changed shape aborts it (its error is the caller's); the next run works.
+  await db.exec('ALTER TABLE shape ADD COLUMN c integer DEFAULT 3');
+  await assert.rejects(db.transaction((tx) => tx.query('SELECT * FROM shape')), /cached plan/);
+  assert.deepEqual(await db.transaction((tx) => tx.query('SELECT * FROM shape')), [{ a: 1, b: 'x', c: 3 }]);
 });
 
 test('statements from outside a transaction wait for a running one instead of landing inside it', async () => {
