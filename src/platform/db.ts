@@ -390,14 +390,20 @@ async function ensurePgliteCluster(pgdata: string): Promise<void> {
 }
 
 /**
- * PGlite's WASM runs on V8's baseline compiler (Liftoff) only. The optimizing tier recompiles hot
- * Postgres functions on background threads, and the malloc arenas those threads used stayed
- * resident: under scenario f, max RSS 308-340 MB with it against 219-276 MB without, for about 10 %
- * more CPU per authorization (3.2-3.4 ms against 2.9-3.4 ms, same machine, same minutes). Set before
- * the module is first compiled (a flag read when compiling); it concerns WebAssembly only.
+ * V8 settings for a process that embeds PGlite, which shares the process's 300 MB budget with the
+ * API (a server on PostgreSQL peaks near 190 MB on its own).
+ * - PGlite's WASM runs on the baseline compiler (Liftoff) only. The optimizing tier recompiles hot
+ *   Postgres functions on background threads, and the malloc arenas those threads used stayed
+ *   resident: under scenario f, max RSS 308-340 MB with it against 219-276 MB without, for about
+ *   10 % more CPU per authorization (same machine, alternating runs). Set before the module is
+ *   first compiled (a flag read when compiling); it concerns WebAssembly only.
+ * - The old generation grows by 20 % past what a full collection left, not by V8's adaptive
+ *   factor (up to 4x when allocation is fast, as under load): scenario f's JS heap peaked at
+ *   82-84 MB against 90-132 MB, for a few more full collections (GC was ~3 % of the CPU).
  */
-function useBaselineWasmCompilerOnly(): void {
+function tunePgliteProcessMemory(): void {
   setFlagsFromString('--liftoff-only');
+  setFlagsFromString('--heap-growing-percent=20');
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
@@ -418,7 +424,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
     pool.on('error', (error) => options.onIdleError?.(error));
     return new PostgresDb(pool);
   }
-  useBaselineWasmCompilerOnly();
+  tunePgliteProcessMemory();
   const pgliteOptions = { parsers: { [INT8_OID]: parseInteger, [NUMERIC_OID]: parseInteger }, startParams: PGLITE_START_PARAMS };
   if (url === 'memory://') return new PgliteDb(await PGlite.create(pgliteOptions));
   if (url) throw new Error(`DATABASE_URL must start with postgres:// or be memory://, got ${url}`);
