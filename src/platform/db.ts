@@ -507,20 +507,16 @@ async function ensurePgliteCluster(pgdata: string): Promise<void> {
 }
 
 /**
- * V8 settings for a process that embeds PGlite, which shares the process's 300 MB budget with the
- * API (a server on PostgreSQL peaks near 190 MB on its own).
- * - PGlite's WASM runs on the baseline compiler (Liftoff) only. The optimizing tier recompiles hot
- *   Postgres functions on background threads, and the malloc arenas those threads used stayed
- *   resident: under scenario f, max RSS 308-340 MB with it against 219-276 MB without, for about
- *   10 % more CPU per authorization (same machine, alternating runs). Set before the module is
- *   first compiled (a flag read when compiling); it concerns WebAssembly only.
- * - The old generation grows by 20 % past what a full collection left, not by V8's adaptive
- *   factor (up to 4x when allocation is fast, as under load): scenario f's JS heap peaked at
- *   82-84 MB against 90-132 MB, for a few more full collections (GC was ~3 % of the CPU).
+ * V8 setting for a process that embeds PGlite, which shares the process's 300 MB budget with the
+ * API (a server on PostgreSQL peaks near 190 MB on its own): PGlite's WASM runs on the baseline
+ * compiler (Liftoff) only. The optimizing tier recompiles hot Postgres functions on background
+ * threads, and the malloc arenas those threads used stayed resident: under scenario f, max RSS
+ * 308-340 MB with it against 219-276 MB without, for about 10 % more CPU per authorization (same
+ * machine, alternating runs). Set before the module is first compiled (a flag read when
+ * compiling); it concerns WebAssembly only. (The JS heap's growth: src/server.ts.)
  */
 function tunePgliteProcessMemory(): void {
   setFlagsFromString('--liftoff-only');
-  setFlagsFromString('--heap-growing-percent=20');
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
