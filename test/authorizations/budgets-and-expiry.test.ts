@@ -6,7 +6,7 @@ import { sweepExpiredHolds } from '../../src/modules/authorizations/expiry.job.t
 import { ManualClock } from '../../src/platform/clock.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { balanceOf, createAccount, createProgram } from '../support/fixtures.ts';
-import { budgetCard, createBudget } from '../budgets/helpers.ts';
+import { budgetCard, budgetFigures, createBudget } from '../budgets/helpers.ts';
 import { approved, authorize, cardBalance, fundedCard, step } from './support.ts';
 
 const HOUR_MS = 3600_000;
@@ -17,10 +17,9 @@ after(async () => {
   try { await api.checkLedger(); } finally { await api.close(); }
 });
 
-async function budgetFigures(id: string) {
-  const res = await api.request('GET', `/budgets/${id}`);
-  assert.equal(res.status, 200, res.text);
-  return { spent: res.body.data.spent, remaining: res.body.data.remaining };
+async function spentAndRemaining(id: string) {
+  const { spent, remaining } = await budgetFigures(api, id);
+  return { spent, remaining };
 }
 
 describe('budget cards', () => {
@@ -31,7 +30,7 @@ describe('budget cards', () => {
     const [a, b] = [await budgetCard(api, budget, program), await budgetCard(api, budget, program)];
     const before = await balanceOf(api, account.id);
     const first = await approved(api, a.id, 600);
-    assert.deepEqual(await budgetFigures(budget.id), { spent: 600, remaining: 400 });
+    assert.deepEqual(await spentAndRemaining(budget.id), { spent: 600, remaining: 400 });
     assert.equal((await balanceOf(api, account.id)).available, before.available - 600);
     assert.deepEqual(await cardBalance(api, a.id), { available: 0, pending: 0 }, 'a budget card has no balance of its own');
     const [holdEntry] = (await api.request('GET', `/accounts/${account.id}/entries?limit=1`)).body.data;
@@ -43,20 +42,20 @@ describe('budget cards', () => {
     assert.equal(over.body.data.declineReason, 'budget_exceeded', over.text);
     const partial = await approved(api, b.id, 500, { partialApprovalSupported: true });
     assert.equal(partial.approvedAmount, 400);
-    assert.deepEqual(await budgetFigures(budget.id), { spent: 1_000, remaining: 0 });
+    assert.deepEqual(await spentAndRemaining(budget.id), { spent: 1_000, remaining: 0 });
     // An increment beyond the budget is declined; a reversal gives the budget back.
     const inc = await step(api, first.id, 'increment', { amount: 1 });
     assert.equal(inc.body.data.history.at(-1).reason, 'budget_exceeded');
     await step(api, first.id, 'reverse', { amount: 100 });
-    assert.deepEqual(await budgetFigures(budget.id), { spent: 900, remaining: 100 });
+    assert.deepEqual(await spentAndRemaining(budget.id), { spent: 900, remaining: 100 });
     // A capture below the hold counts what was captured; a refund gives spend back.
     await step(api, partial.id, 'capture', { amount: 300 });
     const [posted] = (await api.request('GET', `/accounts/${account.id}/entries?limit=1`)).body.data;
     assert.deepEqual([posted.kind, posted.status, posted.amount, posted.referenceId], ['authorization', 'posted', 300, b.id]);
-    assert.deepEqual(await budgetFigures(budget.id), { spent: 800, remaining: 200 });
+    assert.deepEqual(await spentAndRemaining(budget.id), { spent: 800, remaining: 200 });
     const refund = await api.request('POST', '/simulator/refunds', { body: { cardId: b.id, amount: 50 } });
     assert.equal(refund.status, 201, refund.text);
-    assert.deepEqual(await budgetFigures(budget.id), { spent: 750, remaining: 250 });
+    assert.deepEqual(await spentAndRemaining(budget.id), { spent: 750, remaining: 250 });
     assert.equal((await balanceOf(api, account.id)).available, before.available - 750);
   });
 

@@ -56,3 +56,11 @@ export function cardSpend(api: Harness, card: { id: string }, accountLedger: str
       run((tx) => ledger.resolvePending(tx, organizationId, hold.id, kind, new Date(at), amount)),
   };
 }
+
+/** GET /budgets/:id's figures: spent, remaining and the current period. */
+export async function budgetFigures(api: Harness, budgetId: string) {
+  const res = await api.request('GET', `/budgets/${budgetId}`);
+  assert.equal(res.status, 200, res.text);
+  const { spent, remaining, period } = res.body.data as { spent: number; remaining: number; period: { start: string } | null };
+  return { spent, remaining, period };
+}
