@@ -142,6 +142,14 @@ describe('two API processes and two workers on one PostgreSQL', { skip: POSTGRES
     await eventually('every event delivered', async () => events.every((e) => counts().has(e.id)), 600, 100);
     const duplicates = [...counts()].filter(([, n]) => n > 1);
     assert.deepEqual(duplicates, [], 'no event delivered twice');
+    // A worker records its attempt once the receiver has answered: let the deliveries still in
+    // flight (the events of the tests above keep coming) settle before counting.
+    await eventually('every delivery settled', async () => {
+      const [{ n }] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM webhook_deliveries WHERE organization_id = $1 AND status IN ('pending', 'sending')`,
+        [one.organizationId]);
+      return n === 0;
+    }, 600, 100);
     const [{ n }] = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM webhook_attempts WHERE organization_id = $1`, [one.organizationId]);
     assert.equal(n, receiver.requests.length, 'one recorded attempt per request received');

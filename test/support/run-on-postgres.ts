@@ -31,6 +31,8 @@ const NOT_ON_POSTGRES = new Map<string, string>([
   ['test/card-reveal/rotation.test.ts', 'restarts apps on an embedded data directory, always PGlite'],
   ['test/platform/persistence.test.ts', 'checks the embedded data directory, always PGlite'],
   ['test/platform/server.test.ts', 'starts `npm start` on the embedded database, always PGlite'],
+  ['test/platform/pglite-data-dir.test.ts', 'makes embedded data directories, always PGlite'],
+  ['test/platform/pglite-statements.test.ts', 'checks the PGlite adapter, always PGlite'],
   ['test/platform/openapi.test.ts', 'lints the OpenAPI document; no engine involved'],
   ['test/docs/guides.test.ts', 'parses the guides; no engine involved'],
   ['test/docs/guides-run.test.ts', 'the guides run flows the HTTP suites already cover on PostgreSQL'],
