@@ -1,4 +1,5 @@
 import type { Queryable } from '../../platform/db.ts';
+import * as files from '../../platform/stored-files.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
 import type { KycStatus } from './card-holders.schemas.ts';
 
@@ -25,24 +26,15 @@ export interface CardHolderRow {
   updated_at: Date;
 }
 
+/** KYC documents: stored files owned by a card holder (platform/stored-files.ts). */
+const DOCUMENTS: files.FileStore<'card_holder_id'> = { table: 'documents', owner: 'card_holder_id' };
+
 /** A document without its content (metadata is what lists and responses need). */
-export interface DocumentRow {
-  id: string;
-  organization_id: string;
-  card_holder_id: string;
-  kind: string;
-  file_name: string;
-  content_type: string;
-  size_bytes: number;
-  sha256: string;
-  created_at: Date;
-}
+export type DocumentRow = files.StoredFile<'card_holder_id'>;
 
 const HOLDER_COLUMNS = ['first_name', 'last_name', 'email', 'phone_number', 'date_of_birth', 'nationality', 'address_line1',
   'address_line2', 'city', 'state', 'postal_code', 'country', 'kyc_status', 'kyc_reason', 'spend_controls', 'program_id'] as const;
 export type HolderChanges = Partial<Pick<CardHolderRow, (typeof HOLDER_COLUMNS)[number]>>;
-
-const DOCUMENT_COLUMNS = 'id, organization_id, card_holder_id, kind, file_name, content_type, size_bytes, sha256, created_at';
 
 export async function findCardHolder(db: Queryable, organizationId: string, id: string) {
   const [row] = await db.query<CardHolderRow>('SELECT * FROM card_holders WHERE organization_id = $1 AND id = $2', [organizationId, id]);
@@ -89,21 +81,13 @@ export function listCardHolders(db: Queryable, organizationId: string, query: Li
   });
 }
 
-export async function insertDocument(db: Queryable, row: DocumentRow, content: Buffer) {
-  await db.query(
-    `INSERT INTO documents (id, organization_id, card_holder_id, kind, file_name, content_type, size_bytes, sha256, content, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [row.id, row.organization_id, row.card_holder_id, row.kind, row.file_name, row.content_type, row.size_bytes, row.sha256, content, row.created_at],
-  );
+export function insertDocument(db: Queryable, row: DocumentRow, content: Buffer) {
+  return files.insertFile(db, DOCUMENTS, row, content);
 }
 
 /** The documents of several holders at once (a list page), oldest first. */
 export function listDocuments(db: Queryable, organizationId: string, cardHolderIds: string[]) {
-  if (cardHolderIds.length === 0) return Promise.resolve([]);
-  return db.query<DocumentRow>(
-    `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE organization_id = $1 AND card_holder_id = ANY($2) ORDER BY id`,
-    [organizationId, cardHolderIds],
-  );
+  return files.listFiles(db, DOCUMENTS, organizationId, cardHolderIds);
 }
 
 /** The kinds of document a holder has uploaded (each kind once). */
@@ -115,26 +99,14 @@ export async function documentKinds(db: Queryable, organizationId: string, cardH
   return new Set(rows.map((r) => r.kind));
 }
 
-export async function countDocuments(db: Queryable, organizationId: string, cardHolderId: string) {
-  const [row] = await db.query<{ count: number }>(
-    'SELECT COUNT(*)::bigint AS count FROM documents WHERE organization_id = $1 AND card_holder_id = $2',
-    [organizationId, cardHolderId],
-  );
-  return row.count;
+export function countDocuments(db: Queryable, organizationId: string, cardHolderId: string) {
+  return files.countFiles(db, DOCUMENTS, organizationId, cardHolderId);
 }
 
-export async function findDocument(db: Queryable, organizationId: string, cardHolderId: string, id: string) {
-  const [row] = await db.query<DocumentRow>(
-    `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE organization_id = $1 AND card_holder_id = $2 AND id = $3`,
-    [organizationId, cardHolderId, id],
-  );
-  return row;
+export function findDocument(db: Queryable, organizationId: string, cardHolderId: string, id: string) {
+  return files.findFile(db, DOCUMENTS, organizationId, cardHolderId, id);
 }
 
-export async function findDocumentContent(db: Queryable, organizationId: string, cardHolderId: string, id: string) {
-  const [row] = await db.query<DocumentRow & { content: Uint8Array }>(
-    `SELECT ${DOCUMENT_COLUMNS}, content FROM documents WHERE organization_id = $1 AND card_holder_id = $2 AND id = $3`,
-    [organizationId, cardHolderId, id],
-  );
-  return row;
+export function findDocumentContent(db: Queryable, organizationId: string, cardHolderId: string, id: string) {
+  return files.findFileContent(db, DOCUMENTS, organizationId, cardHolderId, id);
 }

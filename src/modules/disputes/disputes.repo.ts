@@ -1,5 +1,6 @@
 // Parameterized SQL of disputes and their evidence files.
 import type { Queryable } from '../../platform/db.ts';
+import * as files from '../../platform/stored-files.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
 import type { DisputeReason, DisputeStatus, EvidenceText } from './disputes.schemas.ts';
 
@@ -21,21 +22,11 @@ export interface DisputeRow {
   resolved_at: Date | null;
 }
 
+/** Evidence files: stored files owned by a dispute (platform/stored-files.ts). */
+const FILES: files.FileStore<'dispute_id'> = { table: 'dispute_files', owner: 'dispute_id' };
+
 /** A file without its content (what responses need). */
-export interface FileRow {
-  id: string;
-  organization_id: string;
-  dispute_id: string;
-  kind: string;
-  file_name: string;
-  content_type: string;
-  size_bytes: number;
-  sha256: string;
-  created_at: Date;
-}
-
-const FILE_COLUMNS = 'id, organization_id, dispute_id, kind, file_name, content_type, size_bytes, sha256, created_at';
-
+export type FileRow = files.StoredFile<'dispute_id'>;
 export async function insertDispute(db: Queryable, row: DisputeRow) {
   await db.query(
     `INSERT INTO disputes (id, organization_id, transaction_id, card_id, status, reason, amount, credited_amount, currency, evidence,
@@ -98,35 +89,19 @@ export function listDisputes(db: Queryable, organizationId: string, query: ListQ
   });
 }
 
-export async function insertFile(db: Queryable, row: FileRow, content: Buffer) {
-  await db.query(
-    `INSERT INTO dispute_files (id, organization_id, dispute_id, kind, file_name, content_type, size_bytes, sha256, content, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [row.id, row.organization_id, row.dispute_id, row.kind, row.file_name, row.content_type, row.size_bytes, row.sha256, content, row.created_at],
-  );
+export function insertFile(db: Queryable, row: FileRow, content: Buffer) {
+  return files.insertFile(db, FILES, row, content);
 }
 
 /** The files of several disputes at once (a list page), oldest first. */
 export function listFiles(db: Queryable, organizationId: string, disputeIds: string[]) {
-  if (disputeIds.length === 0) return Promise.resolve([]);
-  return db.query<FileRow>(
-    `SELECT ${FILE_COLUMNS} FROM dispute_files WHERE organization_id = $1 AND dispute_id = ANY($2) ORDER BY id`,
-    [organizationId, disputeIds],
-  );
+  return files.listFiles(db, FILES, organizationId, disputeIds);
 }
 
-export async function countFiles(db: Queryable, organizationId: string, disputeId: string) {
-  const [row] = await db.query<{ count: number }>(
-    'SELECT COUNT(*)::bigint AS count FROM dispute_files WHERE organization_id = $1 AND dispute_id = $2',
-    [organizationId, disputeId],
-  );
-  return row.count;
+export function countFiles(db: Queryable, organizationId: string, disputeId: string) {
+  return files.countFiles(db, FILES, organizationId, disputeId);
 }
 
-export async function findFileContent(db: Queryable, organizationId: string, disputeId: string, id: string) {
-  const [row] = await db.query<FileRow & { content: Uint8Array }>(
-    `SELECT ${FILE_COLUMNS}, content FROM dispute_files WHERE organization_id = $1 AND dispute_id = $2 AND id = $3`,
-    [organizationId, disputeId, id],
-  );
-  return row;
+export function findFileContent(db: Queryable, organizationId: string, disputeId: string, id: string) {
+  return files.findFileContent(db, FILES, organizationId, disputeId, id);
 }
