@@ -243,7 +243,7 @@ class PgliteDb implements Db {
     }
     // A COMMIT of a transaction in which a statement failed (an error the function swallowed)
     // rolls back: that must not read as success.
-    if ((await this.simple('COMMIT')) === 'ROLLBACK') throw new Error('the transaction was aborted and rolled back');
+    if ((await this.simple('COMMIT')) === 'ROLLBACK') throw new Error('the transaction was aborted and rolled back: one of its statements failed');
     await this.pg.syncToFs();
     return result;
   }
@@ -265,7 +265,8 @@ class PgliteDb implements Db {
         // The table changed under the named statement (DDL): parse it again.
         if (!isStalePreparedStatement(error)) throw error;
         this.statements.delete(sql);
-        // Inside a transaction the error has aborted it: the caller sees it, the next run parses anew.
+        // Inside a transaction the error has aborted it: the transaction runs again (isRetryable)
+        // and this statement is parsed anew.
         if (this.pg.isInTransaction()) throw error;
         return this.execute<T>(await this.prepare(sql), params);
       }
@@ -414,9 +415,10 @@ class PostgresDb implements Db {
           throw error;
         });
         await begun;
-        if (!early) await client.query('COMMIT');
-        // The function caught a failed statement's error and went on: nothing was committed.
-        else if ((await early).command !== 'COMMIT') throw new Error('rolled back: a statement failed before commitEarly()');
+        // A COMMIT of a transaction in which a statement failed (an error the function swallowed)
+        // rolls back: that must not read as success (as on PGlite).
+        const ended = early ? await early : await client.query('COMMIT');
+        if (ended.command !== 'COMMIT') throw new Error('the transaction was aborted and rolled back: one of its statements failed');
         return result;
       } catch (error) {
         if (isConnectionFailure(error)) {

@@ -75,7 +75,14 @@ describe('the PostgreSQL adapter', { skip: POSTGRES_ONLY }, () => {
       await inserted;
       await duplicate.catch(() => undefined);
       return 'done';
-    }), /rolled back: a statement failed before commitEarly/);
+    }), /aborted and rolled back/);
+    assert.deepEqual(await db.query(`SELECT id FROM ${table} WHERE id = $1`, [2]), []);
+    // Without an early COMMIT the same: the COMMIT that rolled back is not a success.
+    await assert.rejects(db.transaction(async (tx) => {
+      await insert(tx);
+      await tx.query(`INSERT INTO ${table} (id, amount) VALUES ($1, $2)`, [1, 1]).catch(() => undefined);
+      return 'done';
+    }), /aborted and rolled back/);
     assert.deepEqual(await db.query(`SELECT id FROM ${table} WHERE id = $1`, [2]), []);
     // The connection is fine afterwards (no transaction left open on it).
     assert.deepEqual(await db.transaction((tx) => tx.query(`SELECT amount FROM ${table} WHERE id = $1`, [1])), [{ amount: 15 }]);
