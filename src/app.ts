@@ -47,7 +47,7 @@ import { signingKeysRoutes } from './modules/signing-keys/signing-keys.routes.ts
 import { signatureStore } from './modules/signing-keys/signing-keys.service.ts';
 import { SigningKey } from './modules/signing-keys/signing-keys.schemas.ts';
 import { organizationsRoutes } from './modules/organizations/organizations.routes.ts';
-import { bootstrap, resolveCredential } from './modules/organizations/organizations.service.ts';
+import { bootstrap, cacheCredentials, resolveCredential } from './modules/organizations/organizations.service.ts';
 import { simulatorRoutes } from './simulator/simulator.routes.ts';
 import { networkRoutes } from './simulator/network.routes.ts';
 import { authorizationsRoutes } from './modules/authorizations/authorizations.routes.ts';
@@ -279,6 +279,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     redisKeyPrefix: config.redisKeyPrefix,
     onStoreError: (error) => app.log.warn({ err: error }, 'the failed-authentication counters are unavailable'),
   });
+  await cacheCredentials(ctx, (error) => app.log.warn({ err: error }, 'credential changes are not heard: credentials are read on every request until the connection is back'));
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis, redisKeyPrefix: config.redisKeyPrefix });
   // After authentication, whose organization owns the keys, and after the rate limit, so that a

@@ -2,6 +2,7 @@
 import type { Config } from '../config.ts';
 import type { Clock } from './clock.ts';
 import type { Db } from './db.ts';
+import type { InvalidatedCache } from './invalidated-cache.ts';
 import type { Vault } from './crypto.ts';
 import type { MetricsSink } from './metrics.ts';
 
@@ -12,6 +13,11 @@ export interface Ctx {
   config: Config;
   /** Counters services report to (GET /metrics); absent in a process without metrics. */
   metrics?: MetricsSink;
+  /**
+   * Credentials this process has resolved, by their keyed hash (organizations.service); kept only
+   * while the process hears every credential change. Absent: every request reads its credential.
+   */
+  credentials?: InvalidatedCache<Principal>;
 }
 
 /** Who is calling: resolved from x-api-key or Authorization: Bearer before any handler runs. */

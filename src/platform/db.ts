@@ -42,8 +42,24 @@ export interface Db extends Queryable {
   exec(sql: string): Promise<void>;
   /** The pool's connections (PostgreSQL): open, idle, and callers waiting for one (GET /metrics). */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * LISTEN on a channel over a connection of its own, kept until close(): reconnects after a
+   * loss and says so (PostgreSQL only; PGlite has no other process to hear from).
+   */
+  listen?(channel: string, handlers: ChannelHandlers): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface ChannelHandlers {
+  /** LISTEN succeeded (again): from now on every notification on the channel is heard. */
+  onListening(): void;
+  onNotification(payload: string): void;
+  /** The connection was lost or closed: nothing is heard until onListening() again. */
+  onLost(error?: Error): void;
+}
+
+/** Wait before a lost LISTEN connection is made again. */
+const RELISTEN_DELAY_MS = 1_000;
 
 /**
  * A last statement that the code running a request adds to each of its transactions, so that it
@@ -360,7 +376,8 @@ function corker(client: pg.PoolClient) {
 
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly closers: Array<() => Promise<void>> = [];
+  constructor(private readonly pool: pg.Pool, private readonly listenerConfig: pg.ClientConfig) {}
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
@@ -443,7 +460,45 @@ class PostgresDb implements Db {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
+  async listen(channel: string, handlers: ChannelHandlers): Promise<void> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    const state: { closed: boolean; client?: pg.Client; retry?: NodeJS.Timeout } = { closed: false };
+    const connect = async () => {
+      const client = new pg.Client({ ...this.listenerConfig, keepAlive: true });
+      state.client = client;
+      const lost = (error?: Error) => {
+        if (state.client !== client) return;
+        state.client = undefined;
+        handlers.onLost(error);
+        client.end().catch(() => undefined);
+        if (!state.closed) state.retry = setTimeout(() => void connect(), RELISTEN_DELAY_MS).unref();
+      };
+      client.on('error', lost);
+      client.on('end', () => lost(new Error('the LISTEN connection ended')));
+      client.on('notification', (message) => {
+        if (message.channel === channel && state.client === client) handlers.onNotification(message.payload ?? '');
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${channel}`);
+        if (state.client === client) handlers.onListening();
+      } catch (error) {
+        lost(error as Error);
+      }
+    };
+    this.closers.push(async () => {
+      state.closed = true;
+      clearTimeout(state.retry);
+      const client = state.client;
+      state.client = undefined;
+      if (client) handlers.onLost();
+      await client?.end().catch(() => undefined);
+    });
+    await connect();
+  }
+
   async close(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close();
     await this.pool.end();
   }
 }
@@ -540,7 +595,7 @@ export async function openDb(options: DbOptions): Promise<Db> {
     });
     // Without a listener, an idle client's error (e.g. 57P01 on a server restart) would crash the process.
     pool.on('error', (error) => options.onIdleError?.(error));
-    return new PostgresDb(pool);
+    return new PostgresDb(pool, { connectionString: url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
   }
   tunePgliteProcessMemory();
   const pgliteOptions = { parsers: { [INT8_OID]: parseInteger, [NUMERIC_OID]: parseInteger }, startParams: PGLITE_START_PARAMS };

@@ -93,14 +93,16 @@ export function assertNoServerErrors(responses: Response[]) {
 /**
  * Counts the statements every pg client of this process sends while `fn` runs (the app runs in
  * this process), and of those the ones sent while the same client still waited for an earlier
- * answer (pipelined: no round trip of their own).
+ * answer (pipelined: no round trip of their own); `texts` has each statement's SQL.
  */
 export async function statementsDuring(fn: () => Promise<void>) {
   const original = pg.Client.prototype.query;
   const waiting = new Map<pg.Client, number>();
-  const counts = { statements: 0, pipelined: 0 };
+  const counts = { statements: 0, pipelined: 0, texts: [] as string[] };
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     counts.statements++;
+    const config = args[0] as string | { text?: string } | undefined;
+    counts.texts.push(typeof config === 'string' ? config : config?.text ?? '');
     if ((waiting.get(this) ?? 0) > 0) counts.pipelined++;
     waiting.set(this, (waiting.get(this) ?? 0) + 1);
     const answered = () => waiting.set(this, waiting.get(this)! - 1);

@@ -78,6 +78,8 @@ export async function createKey(ctx: Ctx, organizationId: string, body: CreateSi
     }
     await recordEvent(tx, { organizationId, type: 'signing_key.created', resourceId: id, data: key, at: row.created_at });
   });
+  // A required key binds this process's next request at once; other processes hear the trigger.
+  ctx.credentials?.invalidate();
   return { ...key, secret };
 }
 
@@ -94,12 +96,14 @@ export async function getKey(ctx: Ctx, organizationId: string, id: string) {
 
 export async function deleteKey(ctx: Ctx, organizationId: string, id: string) {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const deleted = await ctx.db.transaction(async (tx) => {
     const row = await repo.markDeleted(tx, organizationId, id, now);
     if (!row) throw notFound('Signing key');
     await recordEvent(tx, { organizationId, type: 'signing_key.deleted', resourceId: id, data: present(row), at: now });
     return present(row);
   });
+  ctx.credentials?.invalidate();
+  return deleted;
 }
 
 function verificationKey(ctx: Ctx, row: repo.SigningKeyRow): VerificationKey {
