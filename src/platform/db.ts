@@ -43,8 +43,8 @@ export interface Db extends Queryable {
   /** The pool's connections (PostgreSQL): open, idle, and callers waiting for one (GET /metrics). */
   poolStats?(): { total: number; idle: number; waiting: number };
   /**
-   * LISTEN on a channel over a connection of its own, kept until close(): reconnects after a
-   * loss and says so (PostgreSQL only; PGlite has no other process to hear from).
+   * LISTEN on a channel until close(). PostgreSQL: over a connection of its own, made again after
+   * a loss (and onLost says so). PGlite: in its one session, which hears every write.
    */
   listen?(channel: string, handlers: ChannelHandlers): Promise<void>;
   close(): Promise<void>;
@@ -228,6 +228,7 @@ class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private readonly statements = new Map<string, PgliteStatement>();
   private statementCount = 0;
+  private readonly closers: Array<() => Promise<void>> = [];
   constructor(private readonly pg: PGlite) {}
 
   query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -340,7 +341,22 @@ class PgliteDb implements Db {
     await this.pg.exec(sql);
   }
 
+  /**
+   * PGlite is one session that no other process can reach: every write, a trigger's NOTIFY
+   * included, happens here, and PGlite hands each notification to its listeners as it reads the
+   * statement's answer. The channel is heard until close().
+   */
+  async listen(channel: string, handlers: ChannelHandlers): Promise<void> {
+    const unlisten = await this.pg.listen(channel, (payload) => handlers.onNotification(payload));
+    this.closers.push(async () => {
+      handlers.onLost();
+      await unlisten().catch(() => undefined);
+    });
+    handlers.onListening();
+  }
+
   async close(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close();
     await this.pg.close();
   }
 }

@@ -1,8 +1,8 @@
 // A per-process cache of rows that other processes may change, kept only while this process hears
 // every change. The database announces each write to the cached tables on a channel (a trigger's
 // NOTIFY at commit, migration 025); any notification empties the cache. While the channel is not
-// heard (before LISTEN succeeded, after its connection was lost, on PGlite, on an engine without
-// LISTEN) nothing is cached and every lookup reads the database.
+// heard (before LISTEN succeeded, after its connection was lost, on an engine without LISTEN)
+// nothing is cached and every lookup reads the database.
 //
 // Used for credentials (organizations.service resolveCredential): a revocation empties this
 // process's cache at once (the service calls invalidate() after its commit) and every other

@@ -221,7 +221,8 @@ const CREDENTIAL_CACHE = { maxEntries: 10_000, maxAgeMs: 10_000 };
  * Keeps the API keys this process resolves while it hears every change to API keys and signing
  * keys: one statement less on every request (issue 10). A revocation or a signature policy change
  * reaches this process at once and the others when the notification arrives (milliseconds);
- * without a LISTEN connection (PGlite, a lost connection) every request reads its key.
+ * while a PostgreSQL process has lost its LISTEN connection every request reads its key. On
+ * PGlite the one session hears every write.
  */
 export async function cacheCredentials(ctx: Ctx, onLost: (error: Error) => void): Promise<void> {
   if (!ctx.db.listen) return;
