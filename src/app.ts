@@ -27,7 +27,7 @@ import { operationsRoutes } from './platform/operations.ts';
 import { dashboardRoutes } from './platform/dashboard.ts';
 import { connectRedis, registerRateLimit } from './platform/rate-limit.ts';
 import { createFailedAuthLimiter } from './platform/failed-auth.ts';
-import { randomToken } from './platform/crypto.ts';
+import { randomChars } from './platform/ids.ts';
 import { startJobs, type JobRunner } from './platform/jobs.ts';
 import { JOBS } from './jobs.ts';
 import { accountsRoutes } from './modules/accounts/accounts.routes.ts';
@@ -221,7 +221,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     // A request arriving while the app closes is answered in the envelope (platform/shutdown.ts).
     return503OnClosing: false,
     clientErrorHandler,
-    genReqId: () => `req_${randomToken(12)}`,
+    genReqId: () => `req_${randomChars(20)}`,
     requestIdHeader: false,
     schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer: buildSerializer as never } },
     // strictNumbers: JSON `1e400` parses to Infinity, which is otherwise a number to Ajv. Query

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { ApiError, errorBody, toApiError } from './errors.ts';
-import { randomToken } from './crypto.ts';
+import { randomChars } from './ids.ts';
 
 /** C0 control characters and DEL; tab, LF and CR are allowed in query and body text. */
 const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
@@ -126,7 +126,7 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket) {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [statusCode, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'bad_request', 'The request is not valid HTTP.'];
-  const requestId = `req_${randomToken(12)}`;
+  const requestId = `req_${randomChars(20)}`;
   const body = JSON.stringify({ statusCode, message, data: null, error: { code, details: [] }, requestId });
   this.log.debug({ err: error, requestId }, 'client error');
   if (socket.writable) {
