@@ -39,6 +39,8 @@ export interface PacedResult {
   errors: number;
   timeouts: number;
   missing: number;
+  /** p99 of how late requests left after they were due (ms): the generator's own delay. */
+  lateP99: number;
   statusCodeStats: Record<string, { count: number }>;
 }
 

@@ -221,7 +221,7 @@ async function atHalfRate(
   const half = Math.max(1, Math.floor(row.requestsPerSecond / 2));
   const result = await steady(api, requests(half * duration), half, expectInBody);
   lastCpu = undefined;
-  row.extra = { ...row.extra, halfRate: half, halfRateP50Ms: result.latency.p50, halfRateP99Ms: result.latency.p99, halfRateP999Ms: result.latency.p99_9 };
+  row.extra = { ...row.extra, halfRate: half, halfRateP50Ms: result.latency.p50, halfRateP99Ms: result.latency.p99, halfRateP999Ms: result.latency.p99_9, halfRateSentLateP99Ms: result.lateP99 };
   row.non2xx += result.non2xx;
   row.errors += result.errors + result.timeouts;
   if (result.missing) row.problems.push(`${result.missing} declined at half rate`);
