@@ -279,7 +279,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<FastifyInsta
     redisKeyPrefix: config.redisKeyPrefix,
     onStoreError: (error) => app.log.warn({ err: error }, 'the failed-authentication counters are unavailable'),
   });
-  await cacheCredentials(ctx, (error) => app.log.warn({ err: error }, 'credential changes are not heard: credentials are read on every request until the connection is back'));
+  await cacheCredentials(ctx, ({ lost }) => (lost
+    ? app.log.warn({ err: lost }, 'credential changes are not heard: every request reads its API key until they are again')
+    : app.log.info('credential changes are heard again: API keys are cached')));
   registerAuth(app, (credential) => resolveCredential(ctx, credential), failedAuth);
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redis, redisKeyPrefix: config.redisKeyPrefix });
   // After authentication, whose organization owns the keys, and after the rate limit, so that a

@@ -16,6 +16,11 @@ export interface Config {
   /** Earlier master keys, base64, comma-separated, oldest first (PAYGEN_PREVIOUS_MASTER_KEYS). */
   previousMasterKeys: string | undefined;
   workers: boolean;
+  /**
+   * Keep resolved API keys in memory while credential changes are heard (LISTEN: one connection
+   * more per process). Off: every request reads its key. Worker processes never cache.
+   */
+  credentialCache: boolean;
   webhookAllowPrivate: boolean;
   redisUrl: string | undefined;
   logLevel: string;
@@ -87,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     masterKey: env.PAYGEN_MASTER_KEY || undefined,
     previousMasterKeys: env.PAYGEN_PREVIOUS_MASTER_KEYS || undefined,
     workers: boolean('PAYGEN_WORKERS', env.PAYGEN_WORKERS, true),
+    credentialCache: boolean('PAYGEN_CREDENTIAL_CACHE', env.PAYGEN_CREDENTIAL_CACHE, true),
     webhookAllowPrivate: boolean('PAYGEN_WEBHOOK_ALLOW_PRIVATE', env.PAYGEN_WEBHOOK_ALLOW_PRIVATE, true),
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL || 'info',

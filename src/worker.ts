@@ -10,7 +10,8 @@ async function main() {
     console.error('npm run worker needs DATABASE_URL=postgres://… (with the embedded database, `npm start` runs the jobs).');
     process.exit(2);
   }
-  const app = await buildApp({ config: { workers: true } });
+  // No HTTP here: no credential to resolve, so no cache and no LISTEN connection for it.
+  const app = await buildApp({ config: { workers: true, credentialCache: false } });
   app.log.info('worker started: background jobs running, no HTTP listener');
   closeOnSignals(app, { timeoutMs: app.ctx.config.shutdownTimeoutMs, name: 'worker' });
 }

@@ -3,6 +3,7 @@
 // the whole command on serialization failures and deadlocks (DESIGN §3, step 4).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -58,8 +59,20 @@ export interface ChannelHandlers {
   onLost(error?: Error): void;
 }
 
-/** Wait before a lost LISTEN connection is made again. */
-const RELISTEN_DELAY_MS = 1_000;
+/** First wait before a lost LISTEN connection is made again: doubled per failure, with jitter. */
+const RELISTEN_DELAY_MS = 500;
+const RELISTEN_MAX_DELAY_MS = 30_000;
+/**
+ * A listening connection checks every so often that it still hears its channel: it sends a
+ * notification of its own through the pool and must hear it before the next check. A connection
+ * dropped silently (a NAT or load balancer forgetting it, a failover) or one that cannot hear at
+ * all (a transaction-mode pooler in between) is then treated as lost within two intervals.
+ */
+const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_PREFIX = 'heartbeat:';
+/** LISTEN itself (at start-up, which waits for it) and TCP keepalive on the listening connection. */
+const LISTEN_TIMEOUT_MS = 10_000;
+const LISTEN_KEEPALIVE_DELAY_MS = 10_000;
 
 /**
  * A last statement that the code running a request adds to each of its transactions, so that it
@@ -478,33 +491,52 @@ class PostgresDb implements Db {
 
   async listen(channel: string, handlers: ChannelHandlers): Promise<void> {
     if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
-    const state: { closed: boolean; client?: pg.Client; retry?: NodeJS.Timeout } = { closed: false };
+    const echo = `${HEARTBEAT_PREFIX}${randomUUID()}`;
+    const state: { closed: boolean; failures: number; client?: pg.Client; retry?: NodeJS.Timeout; heartbeat?: NodeJS.Timeout } =
+      { closed: false, failures: 0 };
     const connect = async () => {
-      const client = new pg.Client({ ...this.listenerConfig, keepAlive: true });
+      const client = new pg.Client({
+        ...this.listenerConfig, keepAlive: true, keepAliveInitialDelayMillis: LISTEN_KEEPALIVE_DELAY_MS, query_timeout: LISTEN_TIMEOUT_MS,
+      });
       state.client = client;
-      const lost = (error?: Error) => {
+      let echoed = true;
+      const lost = (error: Error) => {
         if (state.client !== client) return;
         state.client = undefined;
+        clearInterval(state.heartbeat);
         handlers.onLost(error);
         client.end().catch(() => undefined);
-        if (!state.closed) state.retry = setTimeout(() => void connect(), RELISTEN_DELAY_MS).unref();
+        if (state.closed) return;
+        const delay = Math.min(RELISTEN_MAX_DELAY_MS, RELISTEN_DELAY_MS * 2 ** state.failures++) * (0.5 + Math.random() / 2);
+        state.retry = setTimeout(() => void connect(), delay).unref();
       };
       client.on('error', lost);
       client.on('end', () => lost(new Error('the LISTEN connection ended')));
       client.on('notification', (message) => {
-        if (message.channel === channel && state.client === client) handlers.onNotification(message.payload ?? '');
+        if (message.channel !== channel || state.client !== client) return;
+        const payload = message.payload ?? '';
+        if (payload === echo) echoed = true;
+        else if (!payload.startsWith(HEARTBEAT_PREFIX)) handlers.onNotification(payload);
       });
       try {
         await client.connect();
         await client.query(`LISTEN ${channel}`);
-        if (state.client === client) handlers.onListening();
       } catch (error) {
-        lost(error as Error);
+        return lost(error as Error);
       }
+      if (state.client !== client) return;
+      state.failures = 0;
+      handlers.onListening();
+      state.heartbeat = setInterval(() => {
+        if (!echoed) return lost(new Error(`its own notification on ${channel} was not heard within ${HEARTBEAT_MS} ms`));
+        echoed = false;
+        this.pool.query('SELECT pg_notify($1, $2)', [channel, echo]).catch(() => undefined);
+      }, HEARTBEAT_MS).unref();
     };
     this.closers.push(async () => {
       state.closed = true;
       clearTimeout(state.retry);
+      clearInterval(state.heartbeat);
       const client = state.client;
       state.client = undefined;
       if (client) handlers.onLost();

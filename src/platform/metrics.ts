@@ -89,6 +89,24 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   });
   new Gauge({
+    name: 'paygen_credential_cache_listening',
+    help: '1 while this process hears credential changes and keeps API keys in memory; 0 while every request reads its key.',
+    registers: [registry],
+    collect() {
+      this.set(ctx.credentials?.active ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'paygen_credential_lookups_total', help: 'API keys resolved, by where the answer came from (memory: hit; database: miss).',
+    labelNames: ['outcome'], registers: [registry],
+    collect() {
+      const stats = ctx.credentials?.stats ?? { hits: 0, misses: 0 };
+      this.reset();
+      this.inc({ outcome: 'hit' }, stats.hits);
+      this.inc({ outcome: 'miss' }, stats.misses);
+    },
+  });
+  new Gauge({
     name: 'paygen_db_pool_max_connections', help: 'The configured size of the database pool.', registers: [registry],
     collect() {
       this.set(ctx.db.kind === 'pglite' ? 1 : ctx.config.databasePoolSize);
@@ -156,7 +174,7 @@ export async function metricsRoutes(app: FastifyInstance, options: { metrics: Me
       summary: 'Prometheus metrics of this process',
       description: 'The Prometheus text format (version 0.0.4): HTTP requests and their duration by route pattern, ' +
         'method and status; authorizations by decision; webhook delivery attempts by outcome and their lag; the ' +
-        'queue depth of each background job; database pool usage; process metrics. No label carries tenant data. ' +
+        'queue depth of each background job; database pool usage; whether API keys are cached, and lookups by hit or miss; process metrics. No label carries tenant data. ' +
         'With PAYGEN_METRICS_TOKEN set it needs `Authorization: Bearer <token>` (401 otherwise); without it, it ' +
         'answers requests from the loopback address only (403 otherwise).',
       errorCodes: { 401: ['unauthorized'], 403: ['forbidden'] },

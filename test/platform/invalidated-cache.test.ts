@@ -11,7 +11,7 @@ function counting<V>(value: V) {
 }
 
 test('nothing is kept until the channel is heard, and nothing once it is lost', async () => {
-  const cache = new InvalidatedCache<{ n: number }>({ maxEntries: 10, maxAgeMs: 60_000 });
+  const cache = new InvalidatedCache<{ n: number }>({ maxEntries: 10, maxAgeMs: 60_000, groupOf: () => 'g' });
   const { calls, load } = counting({ n: 1 });
   await cache.get('k', load);
   await cache.get('k', load);
@@ -27,7 +27,7 @@ test('nothing is kept until the channel is heard, and nothing once it is lost', 
 });
 
 test('a load that began before an invalidation is returned but not kept', async () => {
-  const cache = new InvalidatedCache<string>({ maxEntries: 10, maxAgeMs: 60_000 });
+  const cache = new InvalidatedCache<string>({ maxEntries: 10, maxAgeMs: 60_000, groupOf: (v) => v });
   cache.heard();
   let release!: () => void;
   const slow = cache.get('k', () => new Promise((resolve) => { release = () => resolve('old'); }));
@@ -41,7 +41,7 @@ test('a load that began before an invalidation is returned but not kept', async 
 
 test('misses are not kept; entries age out; the oldest goes first; kept values are frozen', async () => {
   let now = 0;
-  const cache = new InvalidatedCache<{ scopes: string[] }>({ maxEntries: 2, maxAgeMs: 1_000, now: () => now });
+  const cache = new InvalidatedCache<{ scopes: string[] }>({ maxEntries: 2, maxAgeMs: 1_000, now: () => now, groupOf: () => 'g' });
   cache.heard();
   const miss = counting(null);
   await cache.get('missing', miss.load);
@@ -57,4 +57,22 @@ test('misses are not kept; entries age out; the oldest goes first; kept values a
   await cache.get('c', async () => ({ scopes: [] }));
   assert.equal(cache.size, 2);
   assert.deepEqual(await cache.get('a', async () => ({ scopes: ['evicted'] })), { scopes: ['evicted'] });
+});
+
+test("a group's invalidation forgets that group only, and still keeps no load in flight", async () => {
+  const cache = new InvalidatedCache<{ org: string }>({ maxEntries: 10, maxAgeMs: 60_000, groupOf: (v) => v.org });
+  cache.heard();
+  await cache.get('a1', async () => ({ org: 'org_a' }));
+  await cache.get('b1', async () => ({ org: 'org_b' }));
+  let release!: () => void;
+  const inFlight = cache.get('b2', () => new Promise((resolve) => { release = () => resolve({ org: 'org_b' }); }));
+  cache.invalidate('org_a');
+  release();
+  await inFlight;
+  assert.equal(cache.size, 1, 'org_a forgotten; org_b kept; the load in flight during the change not kept');
+  const { calls, load } = counting({ org: 'org_b' });
+  await cache.get('b1', load);
+  assert.equal(calls.count, 0, "org_b's entry still served from memory");
+  await cache.get('a1', async () => ({ org: 'org_a' }));
+  assert.deepEqual(cache.stats, { hits: 1, misses: 4 });
 });

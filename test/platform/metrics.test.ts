@@ -109,6 +109,16 @@ describe('GET /metrics', () => {
     assert.equal((await api.request('DELETE', `/webhooks/${hook.body.data.id}`)).status, 200);
   });
 
+  test('reports whether API keys are cached, and where lookups were answered', async () => {
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) assert.equal((await api.request('GET', '/accounts')).status, 200);
+    const text = await scrape();
+    assert.equal(sample(text, 'paygen_credential_cache_listening'), 1, 'the cache is on by default, on both databases');
+    const hits = sample(text, 'paygen_credential_lookups_total', { outcome: 'hit' }) - sample(before, 'paygen_credential_lookups_total', { outcome: 'hit' });
+    // On PostgreSQL another suite's key change may make one of the three a miss.
+    assert.ok(hits >= (api.app.ctx.db.kind === 'pglite' ? 3 : 1), `${hits} hits`);
+  });
+
   test('reports the database pool', async () => {
     const text = await scrape();
     assert.ok(sample(text, 'paygen_db_pool_connections', { state: 'total' }) >= 1);

@@ -1,6 +1,6 @@
 // Credentials cached per process (issue 10; organizations.service cacheCredentials): a key's
 // lookup is read once, then served from memory while the process hears every credential change
-// (LISTEN paygen_credentials, migration 025's triggers). Two apps on a database of their own, so
+// (LISTEN paygen_credentials, migration 026's triggers). Two apps on a database of their own, so
 // that no other suite's sign-ups (each an api_keys insert, hence a notification) interfere.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -63,6 +63,15 @@ describe('credentials cached per process, forgotten on every change', { skip: PO
       for (let i = 0; i < 10; i++) assert.equal((await on(one, key).get('/accounts')).status, 200);
     });
     assert.equal(texts.filter((t) => KEY_LOOKUP.test(t)).length, 0, 'no key lookup after the first request');
+    // Another organization's new key and signing key are heard, and forget only that organization's keys.
+    const other = await one.otherOrganization();
+    const signingKey = await on(two, other.apiKey).post('/signing-keys', { keyId: 'elsewhere', algorithm: 'hmac-sha256' });
+    assert.equal(signingKey.status, 201, signingKey.text);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const afterOther = await statementsDuring(async () => {
+      assert.equal((await on(one, key).get('/accounts')).status, 200);
+    });
+    assert.equal(afterOther.texts.filter((t) => KEY_LOOKUP.test(t)).length, 0, "another organization's change leaves this key cached");
     // An unknown key is never cached: each attempt reads the database, and fails.
     const unknown = await statementsDuring(async () => {
       for (let i = 0; i < 3; i++) assert.equal((await on(one, 'sk_sbx_not_a_key').get('/accounts')).status, 401);

@@ -208,32 +208,41 @@ export async function revokeApiKey(ctx: Ctx, principal: Principal, id: string) {
     return presentApiKey(row);
   });
   // The revoked key fails this process's next request; other processes hear the trigger.
-  ctx.credentials?.invalidate();
+  ctx.credentials?.invalidate(organizationId);
   return revoked;
 }
 
-/** Changes to API keys and signing keys are announced here (migration 025). */
+/** Changes to API keys and signing keys are announced here, per organization (migration 026). */
 const CREDENTIALS_CHANNEL = 'paygen_credentials';
-/** Credentials kept per process, and for how long at most should a notification be lost. */
+/** Credentials kept per process, and for how long at most should a change go unheard. */
 const CREDENTIAL_CACHE = { maxEntries: 10_000, maxAgeMs: 10_000 };
 
 /**
  * Keeps the API keys this process resolves while it hears every change to API keys and signing
  * keys: one statement less on every request (issue 10). A revocation or a signature policy change
- * reaches this process at once and the others when the notification arrives (milliseconds);
- * while a PostgreSQL process has lost its LISTEN connection every request reads its key. On
- * PGlite the one session hears every write.
+ * reaches this process at once and the others when the notification arrives (milliseconds); a
+ * PostgreSQL process whose LISTEN connection is lost, or goes silent (db.ts heartbeat), reads
+ * every key until it hears again. On PGlite the one session hears every write.
+ * `report` is told when changes stop being heard, and when they are heard again.
  */
-export async function cacheCredentials(ctx: Ctx, onLost: (error: Error) => void): Promise<void> {
-  if (!ctx.db.listen) return;
-  const cache = new InvalidatedCache<Principal>(CREDENTIAL_CACHE);
+export async function cacheCredentials(ctx: Ctx, report: (event: { lost?: Error; heardAgain?: true }) => void): Promise<void> {
+  if (!ctx.db.listen || !ctx.config.credentialCache) return;
+  const cache = new InvalidatedCache<Principal>({ ...CREDENTIAL_CACHE, groupOf: (principal) => principal.organizationId });
   ctx.credentials = cache;
+  let reported = false;
   await ctx.db.listen(CREDENTIALS_CHANNEL, {
-    onListening: () => cache.heard(),
-    onNotification: () => cache.invalidate(),
+    onListening: () => {
+      cache.heard();
+      if (reported) report({ heardAgain: true });
+      reported = false;
+    },
+    // An organization's id names its credentials; anything else (a TRUNCATE) names them all.
+    onNotification: (payload) => cache.invalidate(payload.startsWith('org_') ? payload : undefined),
     onLost: (error) => {
       cache.deaf();
-      if (error) onLost(error);
+      if (!error || reported) return;
+      reported = true;
+      report({ lost: error });
     },
   });
 }

@@ -79,7 +79,7 @@ export async function createKey(ctx: Ctx, organizationId: string, body: CreateSi
     await recordEvent(tx, { organizationId, type: 'signing_key.created', resourceId: id, data: key, at: row.created_at });
   });
   // A required key binds this process's next request at once; other processes hear the trigger.
-  ctx.credentials?.invalidate();
+  ctx.credentials?.invalidate(organizationId);
   return { ...key, secret };
 }
 
@@ -102,7 +102,7 @@ export async function deleteKey(ctx: Ctx, organizationId: string, id: string) {
     await recordEvent(tx, { organizationId, type: 'signing_key.deleted', resourceId: id, data: present(row), at: now });
     return present(row);
   });
-  ctx.credentials?.invalidate();
+  ctx.credentials?.invalidate(organizationId);
   return deleted;
 }
 
