@@ -3,6 +3,7 @@
 // (LISTEN paygen_credentials, migration 026's triggers). Two apps on a database of their own, so
 // that no other suite's sign-ups (each an api_keys insert, hence a notification) interfere.
 import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { startHarness, type Harness } from '../support/api.ts';
@@ -14,13 +15,13 @@ const KEY_LOOKUP = /FROM api_keys k WHERE k\.key_hash/;
 const HEARD_WITHIN_MS = 2_000;
 const ACCOUNT = { ownerType: 'business', ownerId: 'owner-1', name: 'Cache', type: 'checking', category: 'fiat', currency: 'USD' };
 
-async function eventually(what: string, check: () => Promise<boolean>) {
-  const deadline = Date.now() + HEARD_WITHIN_MS;
+async function eventually(what: string, check: () => Promise<boolean>, withinMs = HEARD_WITHIN_MS) {
+  const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  assert.fail(`${what}: not within ${HEARD_WITHIN_MS} ms`);
+  assert.fail(`${what}: not within ${withinMs} ms`);
 }
 
 describe('credentials cached per process, forgotten on every change', { skip: POSTGRES_ONLY }, () => {
@@ -138,5 +139,76 @@ describe('credentials cached per process, forgotten on every change', { skip: PO
       assert.equal((await on(two, fresh).get('/accounts')).status, 200);
     });
     assert.equal(texts.filter((t) => KEY_LOOKUP.test(t)).length, 0, 'cached again once listening');
+  });
+});
+
+/**
+ * A TCP proxy to PostgreSQL that can silence the connection that sent LISTEN: it stays open but
+ * nothing passes any more, as when a NAT or a load balancer forgets an idle connection.
+ */
+async function silencingProxy(target: URL): Promise<{ url: string; silenceListener(): void; close(): Promise<void> }> {
+  const pairs: Array<{ client: Socket; server: Socket; listener: boolean; silent: boolean }> = [];
+  const proxy: Server = createServer((client) => {
+    const server = connect(Number(target.port || 5432), target.hostname);
+    const pair = { client, server, listener: false, silent: false };
+    pairs.push(pair);
+    client.on('data', (chunk: Buffer) => {
+      if (chunk.includes('LISTEN paygen_credentials')) pair.listener = true;
+      if (!pair.silent) server.write(chunk);
+    });
+    server.on('data', (chunk: Buffer) => { if (!pair.silent) client.write(chunk); });
+    for (const [a, b] of [[client, server], [server, client]]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => { if (!pair.silent) b.destroy(); });
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((proxy.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    silenceListener() {
+      for (const pair of pairs) if (pair.listener) pair.silent = true;
+    },
+    async close() {
+      for (const pair of pairs) { pair.client.destroy(); pair.server.destroy(); }
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
+describe('a LISTEN connection that goes silent is noticed by its heartbeat', { skip: POSTGRES_ONLY }, () => {
+  let database: Awaited<ReturnType<typeof createOwnDatabase>>;
+  let proxy: Awaited<ReturnType<typeof silencingProxy>>;
+  let api: Harness;
+  let sql: pg.Client;
+  before(async () => {
+    database = await createOwnDatabase();
+    proxy = await silencingProxy(new URL(database.url));
+    api = await startHarness({ config: { databaseUrl: proxy.url } });
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+  });
+  after(async () => {
+    await sql?.end();
+    await api?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  test('caching stops within two heartbeats, a revocation binds at once meanwhile, and it listens again', async () => {
+    const created = await api.request('POST', '/api-keys', { body: { name: 'silenced' } });
+    assert.equal(created.status, 201, created.text);
+    const { id, key } = created.body.data as { id: string; key: string };
+    assert.equal((await api.request('GET', '/accounts', { key })).status, 200);
+    const cache = api.app.ctx.credentials!;
+    assert.ok(cache.active && cache.size > 0);
+    proxy.silenceListener();
+    // Heartbeats every 5 s: the one after the silence goes unheard, the next one notices.
+    await eventually('the silent LISTEN connection is noticed', async () => !cache.active, 15_000);
+    await sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    assert.equal((await api.request('GET', '/accounts', { key })).status, 401, 'read from the database while not heard');
+    await eventually('a new LISTEN connection hears again', async () => cache.active, 5_000);
   });
 });
