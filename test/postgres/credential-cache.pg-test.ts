@@ -24,9 +24,36 @@ async function eventually(what: string, check: () => Promise<boolean>, withinMs 
   assert.fail(`${what}: not within ${withinMs} ms`);
 }
 
+/**
+ * Inside a describe: a database of its own and a direct SQL connection to it; what the suite
+ * starts on it is handed to closeLater and closed, last first, before the database is dropped.
+ */
+function ownDatabase() {
+  const closers: Array<() => Promise<unknown>> = [];
+  const own = {
+    url: '',
+    sql: undefined as unknown as pg.Client,
+    closeLater<T extends { close(): Promise<unknown> }>(thing: T): T {
+      closers.push(() => thing.close());
+      return thing;
+    },
+  };
+  before(async () => {
+    const database = await createOwnDatabase();
+    closers.push(() => database.drop());
+    own.url = database.url;
+    own.sql = new pg.Client({ connectionString: database.url });
+    await own.sql.connect();
+    closers.push(() => own.sql.end());
+  });
+  after(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+  return own;
+}
+
 describe('credentials cached per process, forgotten on every change', { skip: POSTGRES_ONLY }, () => {
-  let database: Awaited<ReturnType<typeof createOwnDatabase>>;
-  let sql: pg.Client;
+  const own = ownDatabase();
   let one: Harness;
   let two: Harness;
   /** The same organization's key, sent to the second app. */
@@ -44,17 +71,8 @@ describe('credentials cached per process, forgotten on every change', { skip: PO
   }
 
   before(async () => {
-    database = await createOwnDatabase();
-    one = await startHarness({ config: { databaseUrl: database.url } });
-    two = await startHarness({ config: { databaseUrl: database.url } });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
-  });
-  after(async () => {
-    await sql?.end();
-    await one?.close();
-    await two?.close();
-    await database?.drop();
+    one = own.closeLater(await startHarness({ config: { databaseUrl: own.url } }));
+    two = own.closeLater(await startHarness({ config: { databaseUrl: own.url } }));
   });
 
   test('a key is looked up once, then served from memory', async () => {
@@ -96,7 +114,7 @@ describe('credentials cached per process, forgotten on every change', { skip: PO
   test('a change made in SQL, outside any Paygen process, is heard too', async () => {
     const { id, key } = await newKey('revoked in SQL');
     for (const app of [one, two]) assert.equal((await on(app, key).get('/accounts')).status, 200);
-    await sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    await own.sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
     for (const app of [one, two]) {
       await eventually('a key revoked in SQL is refused', async () => (await on(app, key).get('/accounts')).status === 401);
     }
@@ -123,14 +141,14 @@ describe('credentials cached per process, forgotten on every change', { skip: PO
     assert.equal((await on(two, key).get('/accounts')).status, 200);
     const cache = two.app.ctx.credentials!;
     assert.ok(cache.active && cache.size > 0, 'the second app caches while it listens');
-    const { rows } = await sql.query<{ pid: number }>(
+    const { rows } = await own.sql.query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN paygen_credentials'`);
     assert.equal(rows.length, 2, 'one LISTEN connection per app');
-    await sql.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [rows.map((r) => r.pid)]);
+    await own.sql.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [rows.map((r) => r.pid)]);
     await eventually('the apps notice the lost connection', async () => !cache.active);
     assert.equal(cache.size, 0, 'everything cached was forgotten');
     // Not heard now: a revocation in SQL must still bind the very next request.
-    await sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    await own.sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
     assert.equal((await on(two, key).get('/accounts')).status, 401, 'read from the database while deaf');
     await eventually('the app listens again', async () => cache.active);
     const { key: fresh } = await newKey('after the reconnect');
@@ -179,22 +197,12 @@ async function silencingProxy(target: URL): Promise<{ url: string; silenceListen
 }
 
 describe('a LISTEN connection that goes silent is noticed by its heartbeat', { skip: POSTGRES_ONLY }, () => {
-  let database: Awaited<ReturnType<typeof createOwnDatabase>>;
+  const own = ownDatabase();
   let proxy: Awaited<ReturnType<typeof silencingProxy>>;
   let api: Harness;
-  let sql: pg.Client;
   before(async () => {
-    database = await createOwnDatabase();
-    proxy = await silencingProxy(new URL(database.url));
-    api = await startHarness({ config: { databaseUrl: proxy.url } });
-    sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
-  });
-  after(async () => {
-    await sql?.end();
-    await api?.close();
-    await proxy?.close();
-    await database?.drop();
+    proxy = own.closeLater(await silencingProxy(new URL(own.url)));
+    api = own.closeLater(await startHarness({ config: { databaseUrl: proxy.url } }));
   });
 
   test('caching stops within two heartbeats, a revocation binds at once meanwhile, and it listens again', async () => {
@@ -207,7 +215,7 @@ describe('a LISTEN connection that goes silent is noticed by its heartbeat', { s
     proxy.silenceListener();
     // Heartbeats every 5 s: the one after the silence goes unheard, the next one notices.
     await eventually('the silent LISTEN connection is noticed', async () => !cache.active, 15_000);
-    await sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    await own.sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
     assert.equal((await api.request('GET', '/accounts', { key })).status, 401, 'read from the database while not heard');
     await eventually('a new LISTEN connection hears again', async () => cache.active, 5_000);
   });
