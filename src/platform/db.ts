@@ -70,7 +70,10 @@ const RELISTEN_MAX_DELAY_MS = 30_000;
  */
 const HEARTBEAT_MS = 5_000;
 const HEARTBEAT_PREFIX = 'heartbeat:';
-/** LISTEN itself (at start-up, which waits for it) and TCP keepalive on the listening connection. */
+/**
+ * LISTEN and the first echo of its own notification (start-up waits for both), and TCP keepalive
+ * on the listening connection.
+ */
 const LISTEN_TIMEOUT_MS = 10_000;
 const LISTEN_KEEPALIVE_DELAY_MS = 10_000;
 
@@ -492,17 +495,25 @@ class PostgresDb implements Db {
   async listen(channel: string, handlers: ChannelHandlers): Promise<void> {
     if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
     const echo = `${HEARTBEAT_PREFIX}${randomUUID()}`;
-    const state: { closed: boolean; failures: number; client?: pg.Client; retry?: NodeJS.Timeout; heartbeat?: NodeJS.Timeout } =
-      { closed: false, failures: 0 };
+    const state: {
+      closed: boolean; failures: number; client?: pg.Client; retry?: NodeJS.Timeout; heartbeat?: NodeJS.Timeout; wake?: () => void;
+    } = { closed: false, failures: 0 };
     const connect = async () => {
       const client = new pg.Client({
         ...this.listenerConfig, keepAlive: true, keepAliveInitialDelayMillis: LISTEN_KEEPALIVE_DELAY_MS, query_timeout: LISTEN_TIMEOUT_MS,
       });
       state.client = client;
-      let echoed = true;
+      // Caching starts only once this connection has heard its own notification: LISTEN through
+      // a transaction-mode pooler succeeds and then hears nothing.
+      let echoed = false;
+      // Ends the wait for the first echo: the echo arrived, or the connection is gone.
+      let wake!: () => void;
+      const firstEcho = new Promise<void>((resolve) => { wake = resolve; });
+      state.wake = () => wake();
       const lost = (error: Error) => {
         if (state.client !== client) return;
         state.client = undefined;
+        wake();
         clearInterval(state.heartbeat);
         handlers.onLost(error);
         client.end().catch(() => undefined);
@@ -515,22 +526,31 @@ class PostgresDb implements Db {
       client.on('notification', (message) => {
         if (message.channel !== channel || state.client !== client) return;
         const payload = message.payload ?? '';
-        if (payload === echo) echoed = true;
-        else if (!payload.startsWith(HEARTBEAT_PREFIX)) handlers.onNotification(payload);
+        if (payload === echo) {
+          echoed = true;
+          wake();
+        } else if (!payload.startsWith(HEARTBEAT_PREFIX)) handlers.onNotification(payload);
       });
+      const heartbeat = () => this.pool.query('SELECT pg_notify($1, $2)', [channel, echo]).catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
       try {
         await client.connect();
         await client.query(`LISTEN ${channel}`);
+        void heartbeat();
+        await Promise.race([firstEcho, new Promise((resolve) => { timer = setTimeout(resolve, LISTEN_TIMEOUT_MS).unref(); })]);
       } catch (error) {
         return lost(error as Error);
+      } finally {
+        clearTimeout(timer);
       }
       if (state.client !== client) return;
+      if (!echoed) return lost(new Error(`its own notification on ${channel} was not heard within ${LISTEN_TIMEOUT_MS} ms of LISTEN`));
       state.failures = 0;
       handlers.onListening();
       state.heartbeat = setInterval(() => {
         if (!echoed) return lost(new Error(`its own notification on ${channel} was not heard within ${HEARTBEAT_MS} ms`));
         echoed = false;
-        this.pool.query('SELECT pg_notify($1, $2)', [channel, echo]).catch(() => undefined);
+        void heartbeat();
       }, HEARTBEAT_MS).unref();
     };
     this.closers.push(async () => {
@@ -539,6 +559,7 @@ class PostgresDb implements Db {
       clearInterval(state.heartbeat);
       const client = state.client;
       state.client = undefined;
+      state.wake?.();
       if (client) handlers.onLost();
       await client?.end().catch(() => undefined);
     });

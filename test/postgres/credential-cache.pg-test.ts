@@ -164,7 +164,9 @@ describe('credentials cached per process, forgotten on every change', { skip: PO
  * A TCP proxy to PostgreSQL that can silence the connection that sent LISTEN: it stays open but
  * nothing passes any more, as when a NAT or a load balancer forgets an idle connection.
  */
-async function silencingProxy(target: URL): Promise<{ url: string; silenceListener(): void; close(): Promise<void> }> {
+async function silencingProxy(
+  target: URL, options: { deafListeners?: boolean } = {},
+): Promise<{ url: string; silenceListener(): void; close(): Promise<void> }> {
   const pairs: Array<{ client: Socket; server: Socket; listener: boolean; silent: boolean }> = [];
   const proxy: Server = createServer((client) => {
     const server = connect(Number(target.port || 5432), target.hostname);
@@ -174,7 +176,12 @@ async function silencingProxy(target: URL): Promise<{ url: string; silenceListen
       if (chunk.includes('LISTEN paygen_credentials')) pair.listener = true;
       if (!pair.silent) server.write(chunk);
     });
-    server.on('data', (chunk: Buffer) => { if (!pair.silent) client.write(chunk); });
+    server.on('data', (chunk: Buffer) => {
+      if (pair.silent) return;
+      client.write(chunk);
+      // deafListeners: LISTEN is answered, and then nothing more comes back (a transaction-mode pooler).
+      if (options.deafListeners && pair.listener) pair.silent = true;
+    });
     for (const [a, b] of [[client, server], [server, client]]) {
       a.on('error', () => b.destroy());
       a.on('close', () => { if (!pair.silent) b.destroy(); });
@@ -218,5 +225,25 @@ describe('a LISTEN connection that goes silent is noticed by its heartbeat', { s
     await own.sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
     assert.equal((await api.request('GET', '/accounts', { key })).status, 401, 'read from the database while not heard');
     await eventually('a new LISTEN connection hears again', async () => cache.active, 5_000);
+  });
+});
+
+describe('a LISTEN that is answered but never hears (a transaction-mode pooler) never turns caching on', { skip: POSTGRES_ONLY }, () => {
+  const own = ownDatabase();
+  let api: Harness;
+  before(async () => {
+    const proxy = own.closeLater(await silencingProxy(new URL(own.url), { deafListeners: true }));
+    api = own.closeLater(await startHarness({ config: { databaseUrl: proxy.url } }));
+  });
+
+  test('every request reads its key, so a revocation binds the next one', async () => {
+    assert.equal(api.app.ctx.credentials?.active, false, 'not caching: its own notification never came back');
+    const created = await api.request('POST', '/api-keys', { body: { name: 'deaf' } });
+    assert.equal(created.status, 201, created.text);
+    const { id, key } = created.body.data as { id: string; key: string };
+    assert.equal((await api.request('GET', '/accounts', { key })).status, 200);
+    await own.sql.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    assert.equal((await api.request('GET', '/accounts', { key })).status, 401);
+    assert.equal(api.app.ctx.credentials?.size, 0);
   });
 });
