@@ -13,6 +13,9 @@ export async function fundedCard(api: Harness, amount: number, options: { progra
   return { account, program, card: res.body.data };
 }
 
+/** Card-not-present (authorize sends contactless unless told otherwise). */
+export const ONLINE = { entryMode: 'ecommerce' };
+
 export async function authorize(api: Harness, cardId: string, amount: number, extra: Record<string, unknown> = {}, key?: string) {
   return api.request('POST', '/simulator/authorizations', {
     key,

@@ -6,15 +6,12 @@ import { sweepExpiredHolds } from '../../src/modules/authorizations/expiry.job.t
 import type { Harness } from '../support/api.ts';
 import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
-import { MERCHANT } from '../authorizations/support.ts';
+import { ONLINE, authorize } from '../authorizations/support.ts';
 import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const AMOUNT = 100;
 const FUNDED_FOR = 50;
 const REQUESTS = 200;
-
-const authorize = (api: Harness, cardId: string, amount: number, extra: Record<string, unknown> = {}) =>
-  api.request('POST', '/simulator/authorizations', { body: { cardId, amount, currency: 'USD', merchant: MERCHANT, entryMode: 'ecommerce', ...extra } });
 
 describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
@@ -25,7 +22,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     const issued = await issueNameOnlyCard(api, account, await createProgram(api), AMOUNT * FUNDED_FOR);
     assert.equal(issued.status, 201, issued.text);
     const card = issued.body.data;
-    const responses = await Promise.all(Array.from({ length: REQUESTS }, () => authorize(api, card.id, AMOUNT)));
+    const responses = await Promise.all(Array.from({ length: REQUESTS }, () => authorize(api, card.id, AMOUNT, ONLINE)));
     t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
     assertNoServerErrors(responses);
     assert.ok(responses.every((r) => r.status === 201));
@@ -45,7 +42,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     const program = await createProgram(api);
     const cards: Array<{ id: string }> = [];
     for (let i = 0; i < 20; i++) cards.push(await budgetCard(api, budget, program));
-    const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => authorize(api, cards[i % 20].id, 70)));
+    const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => authorize(api, cards[i % 20].id, 70, ONLINE)));
     t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
     assertNoServerErrors(responses);
     const approvedTotal = responses.filter((r) => r.body.data.approved).reduce((sum, r) => sum + r.body.data.heldAmount, 0);
@@ -64,7 +61,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     const card = issued.body.data;
     const auths: Array<{ id: string }> = [];
     for (let i = 0; i < holds; i++) {
-      const res = await authorize(api, card.id, AMOUNT);
+      const res = await authorize(api, card.id, AMOUNT, ONLINE);
       assert.equal(res.body.data.approved, true, res.text);
       auths.push(res.body.data);
     }

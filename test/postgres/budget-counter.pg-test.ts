@@ -8,14 +8,11 @@ import { countersOf } from '../../src/modules/budgets/budgets.service.ts';
 import type { Harness } from '../support/api.ts';
 import { createProgram } from '../support/fixtures.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
-import { MERCHANT } from '../authorizations/support.ts';
+import { ONLINE, authorize } from '../authorizations/support.ts';
 import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const FUNDS = 1_000_000;
 const CARDS = 20;
-
-const authorize = (api: Harness, cardId: string, amount: number, extra: Record<string, unknown> = {}) =>
-  api.request('POST', '/simulator/authorizations', { body: { cardId, amount, currency: 'USD', merchant: MERCHANT, entryMode: 'ecommerce', ...extra } });
 
 describe('a budget\'s counter under racing spenders', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
@@ -52,7 +49,7 @@ describe('a budget\'s counter under racing spenders', { skip: POSTGRES_ONLY }, (
 
     // Round 1: 150 requests of 70 (every third accepts less) want 10,500 of 5,000.
     const first = await Promise.all(Array.from({ length: 150 }, (_, i) =>
-      authorize(api, cards[i % CARDS].id, 70, { partialApprovalSupported: i % 3 === 0 })));
+      authorize(api, cards[i % CARDS].id, 70, { ...ONLINE, partialApprovalSupported: i % 3 === 0 })));
     t.diagnostic(`round 1: ${JSON.stringify(tally(first))}`);
     assertNoServerErrors(first);
     assert.ok(first.every((r) => r.status === 201));
@@ -71,7 +68,7 @@ describe('a budget\'s counter under racing spenders', { skip: POSTGRES_ONLY }, (
       ...captured.map((a) => api.request('POST', `/simulator/authorizations/${a.id}/capture`, { body: { amount: Math.max(1, a.heldAmount - 20) } })),
       ...cards.slice(0, 5).map((c) => api.request('POST', '/simulator/refunds', { body: { cardId: c.id, amount: 30 } })),
       api.request('PATCH', `/budgets/${budget.id}`, { body: { limit: { amount: limit + 1_000, interval: 'monthly' } } }),
-      ...Array.from({ length: 100 }, (_, i) => authorize(api, cards[i % CARDS].id, 50, { partialApprovalSupported: i % 4 === 0 })),
+      ...Array.from({ length: 100 }, (_, i) => authorize(api, cards[i % CARDS].id, 50, { ...ONLINE, partialApprovalSupported: i % 4 === 0 })),
     ]);
     t.diagnostic(`round 2: ${JSON.stringify(tally(round2))}`);
     assertNoServerErrors(round2);

@@ -10,11 +10,9 @@ import pg from 'pg';
 import { LOCK_WAIT_ATTEMPTS, RETRY_AFTER_SECONDS } from '../../src/modules/authorizations/lock-wait.ts';
 import { testDatabaseUrl, type Harness, type Response } from '../support/api.ts';
 import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
-import { MERCHANT } from '../authorizations/support.ts';
+import { ONLINE, authorize } from '../authorizations/support.ts';
 import { POSTGRES_ONLY, accountHolding, balanceOf, listAll, useConcurrencyHarness } from './support.ts';
 
-const authorize = (api: Harness, cardId: string, amount: number) =>
-  api.request('POST', '/simulator/authorizations', { body: { cardId, amount, currency: 'USD', merchant: MERCHANT, entryMode: 'ecommerce' } });
 
 /** Runs `request` while another connection holds the ledger row `ledgerAccountId` FOR UPDATE. */
 async function whileLocked(ledgerAccountId: string, request: () => Promise<Response>) {
@@ -54,7 +52,7 @@ describe('a lost lock wait on the authorization path', { skip: POSTGRES_ONLY }, 
   test(`an authorization waits ${LOCK_WAIT_ATTEMPTS} times, then answers 503 retry_later; nothing is held or stored`, async () => {
     const { account, card: c, ledgerAccountId } = await card(1_000);
     const events = (await api.request('GET', `/events?resourceId=${c.id}&limit=100`)).body.data.length;
-    const busy = await whileLocked(ledgerAccountId, () => authorize(api, c.id, 400));
+    const busy = await whileLocked(ledgerAccountId, () => authorize(api, c.id, 400, ONLINE));
     assertRetryLater(busy);
     // Logged as a warning naming the lost lock wait (SQLSTATE 55P03), not as an unhandled error.
     const logged = logLines.map((line) => JSON.parse(line)).filter((l) => l.reqId === busy.body.requestId && l.level >= 40);
@@ -64,7 +62,7 @@ describe('a lost lock wait on the authorization path', { skip: POSTGRES_ONLY }, 
     assert.equal((await api.request('GET', `/events?resourceId=${c.id}&limit=100`)).body.data.length, events);
     assert.equal((await balanceOf(api, account.id)).available, 0);
 
-    const next = await authorize(api, c.id, 400);
+    const next = await authorize(api, c.id, 400, ONLINE);
     assert.equal(next.status, 201, next.text);
     assert.equal(next.body.data.approved, true);
     assert.deepEqual((await api.request('GET', `/cards/${c.id}`)).body.data.balance, { available: 600, pending: 400 });
@@ -72,7 +70,7 @@ describe('a lost lock wait on the authorization path', { skip: POSTGRES_ONLY }, 
 
   test('a capture that loses its lock wait twice answers 503 and leaves the hold; released, it captures', async () => {
     const { card: c, ledgerAccountId } = await card(1_000);
-    const auth = await authorize(api, c.id, 300);
+    const auth = await authorize(api, c.id, 300, ONLINE);
     assert.equal(auth.body.data.approved, true, auth.text);
     const capture = () => api.request('POST', `/simulator/authorizations/${auth.body.data.id}/capture`, { body: {} });
     assertRetryLater(await whileLocked(ledgerAccountId, capture));
