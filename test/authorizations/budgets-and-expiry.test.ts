@@ -6,7 +6,7 @@ import { sweepExpiredHolds } from '../../src/modules/authorizations/expiry.job.t
 import { ManualClock } from '../../src/platform/clock.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { balanceOf, createAccount, createProgram } from '../support/fixtures.ts';
-import { budgetCard, budgetFigures, createBudget } from '../budgets/helpers.ts';
+import { budgetCard, budgetFigures, createBudget, monthlyBudgetWithTwoCards } from '../budgets/helpers.ts';
 import { approved, authorize, cardBalance, fundedCard, step } from './support.ts';
 
 const HOUR_MS = 3600_000;
@@ -24,10 +24,7 @@ async function spentAndRemaining(id: string) {
 
 describe('budget cards', () => {
   test('holds sit on the budget account, within the budget; partial approval up to the remaining amount', async () => {
-    const account = await createAccount(api);
-    const budget = await createBudget(api, account.id, { limit: { amount: 1_000, interval: 'monthly' } });
-    const program = await createProgram(api);
-    const [a, b] = [await budgetCard(api, budget, program), await budgetCard(api, budget, program)];
+    const { account, budget, a, b } = await monthlyBudgetWithTwoCards(api, 1_000);
     const before = await balanceOf(api, account.id);
     const first = await approved(api, a.id, 600);
     assert.deepEqual(await spentAndRemaining(budget.id), { spent: 600, remaining: 400 });

@@ -12,7 +12,7 @@ import { periodAt } from '../../src/modules/budgets/budget-periods.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { balanceOf, createAccount, createProgram } from '../support/fixtures.ts';
 import { approved, authorize, MERCHANT, step } from '../authorizations/support.ts';
-import { budgetCard, budgetFigures, createBudget } from './helpers.ts';
+import { budgetCard, budgetFigures, createBudget, monthlyBudgetWithTwoCards } from './helpers.ts';
 
 const clock = new ManualClock(new Date('2026-05-30T12:00:00.000Z'));
 const setClock = (iso: string) => clock.advance(Date.parse(iso) - clock.now().getTime());
@@ -51,10 +51,7 @@ const ok = (res: { status: number; text: string }, status = 200) => assert.equal
 
 describe('the budget spend counter', () => {
   test('follows holds, increments, captures, reversals, expiry, force captures and refunds, across a month end', async () => {
-    const account = await createAccount(api);
-    const budget = await createBudget(api, account.id, { limit: { amount: 10_000, interval: 'monthly' } });
-    const program = await createProgram(api);
-    const [a, b] = [await budgetCard(api, budget, program), await budgetCard(api, budget, program)];
+    const { account, budget, a, b } = await monthlyBudgetWithTwoCards(api, 10_000);
     const opening = (await balanceOf(api, account.id)).available;
 
     const first = await approved(api, a.id, 1_000);

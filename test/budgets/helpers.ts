@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Queryable } from '../../src/platform/db.ts';
 import * as ledger from '../../src/modules/ledger/ledger.service.ts';
 import type { Harness } from '../support/api.ts';
+import { createAccount, createProgram } from '../support/fixtures.ts';
 
 export async function createBudget(api: Harness, accountId: string, overrides: Record<string, unknown> = {}, key?: string) {
   const res = await api.request('POST', '/budgets', {
@@ -23,6 +24,15 @@ export async function budgetCard(api: Harness, budget: { id: string; accountId: 
   assert.equal(res.body.data.budgetId, budget.id);
   assert.equal(res.body.data.debitAccountId, budget.accountId);
   return res.body.data as { id: string };
+}
+
+/** A new account with a monthly budget of `limit` on it, and two cards of that budget. */
+export async function monthlyBudgetWithTwoCards(api: Harness, limit: number) {
+  const account = await createAccount(api);
+  const budget = await createBudget(api, account.id, { limit: { amount: limit, interval: 'monthly' } });
+  const program = await createProgram(api);
+  const [a, b] = [await budgetCard(api, budget, program), await budgetCard(api, budget, program)];
+  return { account, budget, program, a, b };
 }
 
 export async function accountLedgerId(api: Harness, accountId: string) {
