@@ -164,16 +164,18 @@ function cpuSince(before: Awaited<ReturnType<typeof cpuNow>>, after: Awaited<Ret
   return { serverMs: after.serverMs - before.serverMs, postgresMs };
 }
 
-/** One measured autocannon run, after a short unmeasured warm-up of the same requests. */
-async function load(api: Api, requests: Request[], options: { overallRate?: number; warmup?: boolean; seconds?: number } = {}) {
+/**
+ * One measured closed-loop autocannon run at full speed, after a short unmeasured warm-up of the
+ * same requests (a constant rate is steady(), below).
+ */
+async function load(api: Api, requests: Request[]) {
   const base = {
     url: api.baseUrl, connections, timeout: 10,
     requests: requests.map((r) => ({ ...r, headers: { 'x-api-key': api.key, 'content-type': 'application/json', ...r.headers } })),
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
   };
-  if (options.warmup !== false) await autocannon({ ...base, duration: WARMUP_SECONDS });
+  await autocannon({ ...base, duration: WARMUP_SECONDS });
   const before = await cpuNow();
-  const result = await autocannon({ ...base, duration: options.seconds ?? duration });
+  const result = await autocannon({ ...base, duration });
   lastCpu = cpuSince(before, await cpuNow());
   return result;
 }
