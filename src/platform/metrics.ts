@@ -174,7 +174,8 @@ export async function metricsRoutes(app: FastifyInstance, options: { metrics: Me
       summary: 'Prometheus metrics of this process',
       description: 'The Prometheus text format (version 0.0.4): HTTP requests and their duration by route pattern, ' +
         'method and status; authorizations by decision; webhook delivery attempts by outcome and their lag; the ' +
-        'queue depth of each background job; database pool usage; whether API keys are cached, and lookups by hit or miss; process metrics. No label carries tenant data. ' +
+        'queue depth of each background job; database pool usage; whether API keys are cached, and lookups by ' +
+        'hit or miss; process metrics. No label carries tenant data. ' +
         'With PAYGEN_METRICS_TOKEN set it needs `Authorization: Bearer <token>` (401 otherwise); without it, it ' +
         'answers requests from the loopback address only (403 otherwise).',
       errorCodes: { 401: ['unauthorized'], 403: ['forbidden'] },
