@@ -8,3 +8,12 @@ export interface StatementPart {
   /** CTE text (`name AS (…)`, comma-separated if several) that writes only when the CTE `source` has a row. */
   sql: (source: string, first: number) => string;
 }
+
+/** SQLSTATE of paygen_refuse (migration 024): a statement (or a part of it) refused, its message the refusal's code. */
+export const REFUSED = 'PY001';
+
+/** The code a statement refused with (paygen_refuse), if that is why it failed. */
+export function refusalCode(error: unknown): string | undefined {
+  const e = error as { code?: string; message?: string } | null;
+  return e && typeof e === 'object' && e.code === REFUSED ? e.message : undefined;
+}

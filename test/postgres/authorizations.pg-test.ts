@@ -17,7 +17,9 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
   let api: Harness;
   useConcurrencyHarness((started) => { api = started; });
 
-  test(`${REQUESTS} concurrent authorizations on one card funded for exactly ${FUNDED_FOR}: exactly ${FUNDED_FOR} approved`, async (t) => {
+  // First while the organization has no settlement account (every request takes the rules' path
+  // and one of them makes it), then with it known: the one-statement path (authorizeInOneStatement).
+  for (const when of ['the organization\'s first', 'the settlement account known'] as const) test(`${REQUESTS} concurrent authorizations on one card funded for exactly ${FUNDED_FOR}, ${when}: exactly ${FUNDED_FOR} approved`, async (t) => {
     const account = await accountHolding(api, AMOUNT * FUNDED_FOR);
     const issued = await issueNameOnlyCard(api, account, await createProgram(api), AMOUNT * FUNDED_FOR);
     assert.equal(issued.status, 201, issued.text);
@@ -33,6 +35,32 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     assert.deepEqual(balance, { available: 0, pending: AMOUNT * FUNDED_FOR });
     const pending = await listAll(api, `/authorizations?cardId=${card.id}&status=pending`);
     assert.equal(pending.reduce((sum, a) => sum + a.heldAmount, 0), AMOUNT * FUNDED_FOR);
+  });
+
+  test('one statement each: 20 cards racing on the settlement account, and one network message sent 20 times', async (t) => {
+    const account = await accountHolding(api, 100_000);
+    const program = await createProgram(api);
+    const cards = [];
+    for (let i = 0; i < 20; i++) {
+      const issued = await issueNameOnlyCard(api, account, program, 1_000);
+      assert.equal(issued.status, 201, issued.text);
+      cards.push(issued.body.data);
+    }
+    const first = (await issueNameOnlyCard(api, account, program, 1)).body.data;
+    assert.equal((await authorize(api, first.id, 1, ONLINE)).body.data.approved, true); // the settlement account
+    const responses = await Promise.all(cards.flatMap((card) => Array.from({ length: 10 }, () => authorize(api, card.id, AMOUNT, ONLINE))));
+    t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
+    assertNoServerErrors(responses);
+    assert.ok(responses.every((r) => r.status === 201 && r.body.data.approved), JSON.stringify(tally(responses)));
+    for (const [i, card] of cards.entries()) {
+      const balance = (await api.request('GET', `/cards/${card.id}`)).body.data.balance;
+      assert.deepEqual(balance, { available: 0, pending: 1_000 }, `card ${i}`);
+    }
+    const card = (await issueNameOnlyCard(api, account, program, 1_000)).body.data;
+    const sameMessage = await Promise.all(Array.from({ length: 20 }, () => authorize(api, card.id, 7, { ...ONLINE, networkId: 'net-raced' })));
+    assertNoServerErrors(sameMessage);
+    assert.equal(new Set(sameMessage.map((r) => r.body.data.id)).size, 1, JSON.stringify(tally(sameMessage)));
+    assert.deepEqual((await api.request('GET', `/cards/${card.id}`)).body.data.balance, { available: 993, pending: 7 });
   });
 
   test('20 cards on one budget racing: the budget is never exceeded', async (t) => {

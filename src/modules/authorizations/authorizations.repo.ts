@@ -2,6 +2,7 @@
 // touches the holds listed on it, so a hold is resolved by exactly one step.
 import type { Queryable } from '../../platform/db.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import { refusalCode, type StatementPart } from '../../platform/statement-part.ts';
 import type { CardRow } from '../cards/cards.repo.ts';
 import type { HistoryEntry, Merchant } from './authorizations.schemas.ts';
 
@@ -60,10 +61,91 @@ export async function insertAuthorization(db: Queryable, row: AuthorizationRow) 
     );
     return inserted;
   } catch (error) {
-    const e = error as { code?: string; constraint?: string };
-    if (e?.code === '23505' && e.constraint === NETWORK_ID_INDEX) return undefined;
+    if (isDuplicateNetworkId(error)) return undefined;
     throw error;
   }
+}
+
+/** The statement failed because the organization already stored this network id. */
+export function isDuplicateNetworkId(error: unknown) {
+  const e = error as { code?: string; constraint?: string } | null;
+  return e?.code === '23505' && e.constraint === NETWORK_ID_INDEX;
+}
+
+/**
+ * The card of a one-statement authorization (insertForPlainCard), locked FOR UPDATE only when it
+ * is a card on which every rule approves without reading anything else: usable (active, or digital
+ * and the payment online: cardUsable), not expired at $4, in the request's currency, no budget, no
+ * spend controls of its own, its program's or its holder's, and a program without a decision
+ * webhook. $1 organization, $2 card, $3 entry mode, $4 now, $5 currency.
+ */
+const PLAIN_CARD = `card AS (
+       SELECT c.id, c.card_holder_id, c.ledger_account_id, p.hold_ttl_hours
+         FROM cards c
+         JOIN card_programs p ON p.organization_id = c.organization_id AND p.id = c.program_id
+         LEFT JOIN card_holders h ON h.organization_id = c.organization_id AND h.id = c.card_holder_id
+        WHERE c.organization_id = $1 AND c.id = $2
+          AND (c.status = 'active' OR (c.status = 'digital' AND $3::text = 'ecommerce'))
+          AND $4::timestamptz < make_timestamptz(c.expiry_year, c.expiry_month, 1, 0, 0, 0, 'UTC') + interval '1 month'
+          AND c.currency = $5::text AND c.budget_id IS NULL AND c.spend_controls IS NULL
+          AND p.authorization_webhook IS NULL AND p.default_spend_controls IS NULL AND h.spend_controls IS NULL
+          FOR UPDATE OF c)`;
+
+/** What only the card tells of a one-statement authorization: its holder, and when its hold expires. */
+const FROM_CARD: Array<keyof AuthorizationRow> = ['card_holder_id', 'expires_at'];
+
+/**
+ * The presented field that comes from the card's program, as jsonb over the CTE `source` (the
+ * stored row): expiresAt, in toISOString's format (the hold's lifetime is whole hours, so the
+ * milliseconds are created_at's).
+ */
+export const presentedFromCard = (source: string) =>
+  `(SELECT jsonb_build_object('expiresAt', to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) FROM ${source} s)`;
+
+/**
+ * Why insertForPlainCard wrote nothing: the card is not plain (or not the organization's), or it
+ * is and its hold could not be made (funds, a counter's limit).
+ */
+export type PlainCardRefusal = 'card_not_plain' | 'hold_not_made';
+
+export function plainCardRefusal(error: unknown): PlainCardRefusal | undefined {
+  const code = refusalCode(error);
+  return code === 'card_not_plain' || code === 'hold_not_made' ? code : undefined;
+}
+
+/**
+ * An approved authorization in ONE statement (one round trip) on a plain card (PLAIN_CARD): the
+ * card is locked, the hold's part (its CTE `hold`, debiting the card's ledger account) moves the
+ * money, then the authorization row, whose holder and expiry come from the card and its program
+ * (`row`'s are ignored), then the event's part over the CTE `stored`; each writes only when the one
+ * before did. When nothing was stored the statement fails (paygen_refuse, plainCardRefusal says
+ * why), so that its transaction rolls back and cannot be taken for the command's (an idempotency
+ * key's marker). A network id already stored fails it too (23505 on authorizations_network_id).
+ */
+export async function insertForPlainCard(db: Queryable, row: AuthorizationRow, hold: StatementPart, event: StatementPart) {
+  const params: unknown[] = [row.organization_id, row.card_id, row.entry_mode, row.created_at, row.currency];
+  const holdSql = hold.sql('card', params.length + 1);
+  params.push(...hold.params);
+  const columns = COLUMNS.filter((c) => !FROM_CARD.includes(c));
+  const first = params.length + 1;
+  params.push(...columns.map((c) => (JSON_COLUMNS.has(c) ? JSON.stringify(row[c]) : row[c])));
+  const stored = `stored AS (
+       INSERT INTO authorizations (${columns.join(', ')}, ${FROM_CARD.join(', ')})
+       SELECT ${columns.map((_, i) => `$${first + i}`).join(', ')}, c.card_holder_id, $4::timestamptz + c.hold_ttl_hours * interval '1 hour'
+         FROM card c WHERE EXISTS (SELECT 1 FROM hold)
+       RETURNING *)`;
+  const eventSql = event.sql('stored', params.length + 1);
+  params.push(...event.params);
+  const [result] = await db.query<AuthorizationRow & { refused: number }>(
+    `WITH ${PLAIN_CARD}, ${holdSql}, ${stored}, ${eventSql}
+     SELECT s.*, CASE WHEN s.id IS NOT NULL THEN 0
+                      WHEN EXISTS (SELECT 1 FROM card) THEN paygen_refuse('hold_not_made')
+                      ELSE paygen_refuse('card_not_plain') END AS refused
+       FROM (SELECT 1) one LEFT JOIN stored s ON true`,
+    params,
+  );
+  const { refused: _, ...inserted } = result;
+  return inserted as AuthorizationRow;
 }
 
 /** A card locked for an authorization, with what the decision needs of its program and holder. */

@@ -3,6 +3,9 @@
 // webhook, outside any transaction; then ONE short transaction locks the card, re-checks what can
 // have changed meanwhile (status, limits, budget, funds), places the hold, stores the
 // authorization and records its event. Declines are data: a 201 with approved false and no hold.
+// Faster paths come first and give way to that one: a program without a webhook takes one
+// transaction (authorizeUnderLock), and a plain card that covers the amount one statement
+// (authorizeInOneStatement).
 import type { Ctx } from '../../platform/context.ts';
 import type { Queryable, Transaction } from '../../platform/db.ts';
 import { ApiError, notFound, unprocessable } from '../../platform/errors.ts';
@@ -18,25 +21,15 @@ import { recordEvent } from '../events/events.service.ts';
 import * as ledger from '../ledger/ledger.service.ts';
 import { PIN_ENTRY_MODES, type Authorization, type CreateAuthorizationBody, type DeclineReason } from './authorizations.schemas.ts';
 import * as repo from './authorizations.repo.ts';
+import { newRow, present, storedAnswer, type Request, type Verdict } from './authorization-row.ts';
 import { askForDecision, type Decision } from './decision-webhook.ts';
+import { authorizeInOneStatement } from './one-statement.ts';
 import { withLockWait } from './lock-wait.ts';
 import { availableOf, fundingAccountId, isInsufficientFunds, knownSettlementAccountId, settlementAccountId } from './funding.ts';
 import { checkSpendControls, controlSets, type ControlSet } from './spend-controls.ts';
 
 export { AUTHORIZATION_LOCK_TIMEOUT_MS } from './lock-wait.ts';
-const HOUR_MS = 60 * 60 * 1000;
-
-export function present(row: repo.AuthorizationRow): Authorization {
-  return {
-    id: row.id, cardId: row.card_id, status: row.status, approved: row.approved, declineReason: row.decline_reason,
-    requestedAmount: row.requested_amount, approvedAmount: row.approved_amount, heldAmount: row.held_amount,
-    capturedAmount: row.captured_amount, currency: row.currency, merchant: row.merchant, entryMode: row.entry_mode,
-    decisionSource: row.decision_source, decisionLatencyMs: row.decision_latency_ms, history: row.history,
-    networkId: row.network_id, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
-    expiresAt: row.expires_at ? row.expires_at.toISOString() : null,
-  };
-}
-
+export { present } from './authorization-row.ts';
 export async function getAuthorization(ctx: Ctx, organizationId: string, id: string) {
   const row = await repo.findAuthorization(ctx.db, organizationId, id);
   if (!row) throw notFound('Authorization');
@@ -55,17 +48,6 @@ export function cardUsable(card: Pick<CardRow, 'status' | 'expiry_month' | 'expi
   if (now.getTime() >= Date.UTC(card.expiry_year, card.expiry_month, 1)) return 'card_expired';
   return null;
 }
-
-interface Request {
-  id: string;
-  organizationId: string;
-  body: CreateAuthorizationBody;
-  currency: string;
-  partial: boolean;
-}
-
-/** What the rules allow: an amount, or a decline reason. */
-type Verdict = { amount: number } | { reason: DeclineReason };
 
 /**
  * Funds for `requested`: the funding side's available balance, and for a budget card the budget's
@@ -120,21 +102,6 @@ function afterWebhook(verdict: { amount: number }, decision: Decision | null, pa
   if (!decision.approved) return { reason: 'webhook_declined' };
   if (decision.amount === undefined || decision.amount >= verdict.amount) return verdict;
   return partial ? { amount: decision.amount } : { reason: 'webhook_declined' };
-}
-
-function newRow(req: Request, card: CardRow, verdict: Verdict, decision: Decision | null, holdTtlHours: number, now: Date): repo.AuthorizationRow {
-  const approved = 'amount' in verdict;
-  const amount = approved ? verdict.amount : 0;
-  return {
-    id: req.id, organization_id: req.organizationId, card_id: card.id, card_holder_id: card.card_holder_id,
-    status: approved ? 'pending' : 'declined', approved, decline_reason: approved ? null : verdict.reason,
-    requested_amount: req.body.amount, approved_amount: amount, held_amount: amount, captured_amount: 0,
-    currency: req.currency, merchant: req.body.merchant, entry_mode: req.body.entryMode, partial_approval_supported: req.partial,
-    decision_source: decision?.source ?? 'rules', decision_latency_ms: decision ? Math.round(decision.latencyMs) : null,
-    network_id: req.body.networkId ?? null, hold_ids: [],
-    history: [{ kind: 'authorization', amount, approved, reason: approved ? null : verdict.reason, at: now.toISOString() }],
-    created_at: now, updated_at: now, expires_at: approved ? new Date(now.getTime() + holdTtlHours * HOUR_MS) : null,
-  };
 }
 
 /** The same network message arrived twice and the other copy committed first. */
@@ -255,20 +222,14 @@ function storeDecline(ctx: Ctx, req: Request, card: CardRow, reason: DeclineReas
   return ctx.db.transaction(async (tx) => store(ctx, tx, newRow(req, card, { reason }, decision, ttl, ctx.clock.now()), card, ''));
 }
 
-async function stored(ctx: Ctx, organizationId: string, networkId: string) {
-  const row = await repo.findByNetworkId(ctx.db, organizationId, networkId);
-  if (!row) throw new Error(`authorization with network id ${networkId} vanished`);
-  return present(row);
-}
-
 /** A hold the guarded updates refused, or a duplicate network message: answered as before. */
 function answerLostRace(ctx: Ctx, req: Request, card: CardRow, ttl: number, error: unknown): Promise<Authorization> {
-  if (error instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
+  if (error instanceof DuplicateNetworkMessage) return storedAnswer(ctx, req.organizationId, req.body.networkId!);
   // The budget could not grant the amount (closed, or spent by the budget's other cards), or the
   // funding account could not cover the hold (spent by someone else, or never enough).
   const reason = error instanceof BudgetRefused ? error.reason : isInsufficientFunds(error) ? 'insufficient_funds' : null;
   if (reason) return storeDecline(ctx, req, card, reason, null, ttl).catch((e) => {
-    if (e instanceof DuplicateNetworkMessage) return stored(ctx, req.organizationId, req.body.networkId!);
+    if (e instanceof DuplicateNetworkMessage) return storedAnswer(ctx, req.organizationId, req.body.networkId!);
     throw e;
   });
   throw error;
@@ -325,7 +286,7 @@ async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizatio
   // A keyed-in PIN is checked (and a wrong one counted) in a transaction of its own before the
   // rules, which only the full path does: such a payment never takes the one-transaction path.
   const short = settlementId && body.pin === undefined;
-  const answered = short ? await authorizeUnderLock(ctx, req, settlementId) : undefined;
+  const answered = short ? await authorizeInOneStatement(ctx, req, settlementId) ?? await authorizeUnderLock(ctx, req, settlementId) : undefined;
   return answered ?? authorizeInSteps(ctx, req);
 }
 

@@ -30,12 +30,14 @@ export async function insertEvent(db: Queryable, row: Omit<EventRow, 'sequence'>
 /**
  * The event's INSERT over parameters $first to $first+7 (eventParams), for insertEvent and for a
  * caller that folds the event into its own statement; with `onlyIf` (SQL), nothing is inserted
- * unless it holds (card issuance: only when the card's own insert happened).
+ * unless it holds (card issuance: only when the card's own insert happened); `merge` (SQL, a jsonb
+ * object) overrides fields of the data with what only the statement knows.
  */
-export function insertEventSql(first: number, onlyIf?: string) {
+export function insertEventSql(first: number, onlyIf?: string, merge?: string) {
   const $ = (i: number) => `$${first + i - 1}`;
+  const data = merge ? `${$(6)}::jsonb || ${merge}` : $(6);
   return `INSERT INTO events (id, organization_id, type, resource, resource_id, sequence, data, previous_attributes, created_at)
-     SELECT ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}, COALESCE(MAX(sequence), 0) + 1, ${$(6)}, ${$(7)}, ${$(8)}
+     SELECT ${$(1)}, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}, COALESCE(MAX(sequence), 0) + 1, ${data}, ${$(7)}, ${$(8)}
        FROM events WHERE organization_id = ${$(2)} AND resource_id = ${$(5)}${onlyIf ? `\n     HAVING ${onlyIf}` : ''}
      RETURNING *`;
 }

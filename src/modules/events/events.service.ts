@@ -44,11 +44,13 @@ export async function recordEvent(tx: Queryable, event: RecordEvent) {
 /**
  * recordEvent for a caller that folds the event into its own statement (one round trip less): the
  * CTEs of the event and its fan-out, which insert nothing unless the CTE `source` has a row.
+ * `merge(source)`: SQL of a jsonb object whose fields replace the data's, for what only the
+ * statement knows (read from `source`).
  */
-export function recordEventPart(event: RecordEvent): StatementPart {
+export function recordEventPart(event: RecordEvent, merge?: (source: string) => string): StatementPart {
   return {
     params: repo.eventParams(newRow(event)),
-    sql: (source, first) => `event AS (${repo.insertEventSql(first, `EXISTS (SELECT 1 FROM ${source})`)}), event_fan_out AS (${FAN_OUT})`,
+    sql: (source, first) => `event AS (${repo.insertEventSql(first, `EXISTS (SELECT 1 FROM ${source})`, merge?.(source))}), event_fan_out AS (${FAN_OUT})`,
   };
 }
 

@@ -2,6 +2,7 @@
 // race is possible (DESIGN §3, step 2).
 import type { Queryable } from '../../platform/db.ts';
 import { paginate, type ListQuery } from '../../platform/pagination.ts';
+import { refusalCode } from '../../platform/statement-part.ts';
 
 export interface LedgerAccountRow {
   id: string;
@@ -125,11 +126,14 @@ const withinLimit = (d: number, limit: number) => `debits_pending + $${d} <= $${
        AND credits_posted + $${d + 3} <= $${limit}::bigint
        AND (credits_posted + $${d + 3}) - (debits_posted + $${d + 1}) - (debits_pending + $${d}) BETWEEN -$${limit}::bigint AND $${limit}::bigint`;
 
-/** Guarded counter update of one side: id in $i, deltas in $i+1..$i+4, guard in $i+5. */
-const sideUpdate = (i: number, limit: number, after: string) => `UPDATE ledger_accounts SET
+/**
+ * Guarded counter update of one side: id in $i (or the SQL `id`, e.g. a column of another CTE),
+ * deltas in $i+1..$i+4, guard in $i+5.
+ */
+const sideUpdate = (i: number, limit: number, after: string, id = `$${i}`) => `UPDATE ledger_accounts SET
        debits_pending = debits_pending + $${i + 1}, debits_posted = debits_posted + $${i + 2},
        credits_pending = credits_pending + $${i + 3}, credits_posted = credits_posted + $${i + 4}
-     WHERE id = $${i} AND ($${i + 5}::bigint IS NULL OR allow_negative OR ${AVAILABLE} >= $${i + 5}::bigint)
+     WHERE id = ${id} AND ($${i + 5}::bigint IS NULL OR allow_negative OR ${AVAILABLE} >= $${i + 5}::bigint)
        AND ${withinLimit(i + 1, limit)}${after}
      RETURNING id, currency, ${AVAILABLE} AS available`;
 
@@ -180,13 +184,13 @@ export async function applyTransfer(
   };
 }
 
-/** SQLSTATE of paygen_refuse (migration 024): the message is the refusal's code. */
-export const REFUSED = 'PY001';
+/** The ledger's refusals in SQL (paygen_refuse, migration 024). */
 export type Refusal = 'insufficient_funds' | 'amount_limit_exceeded' | 'currency_mismatch' | 'gate_closed';
+const REFUSALS = new Set<string>(['insufficient_funds', 'amount_limit_exceeded', 'currency_mismatch', 'gate_closed']);
 
 export function refusalOf(error: unknown): Refusal | undefined {
-  const e = error as { code?: string; message?: string } | null;
-  return e && typeof e === 'object' && e.code === REFUSED ? (e.message as Refusal) : undefined;
+  const code = refusalCode(error);
+  return code !== undefined && REFUSALS.has(code) ? code as Refusal : undefined;
 }
 
 /** Why side $i (id in $i, deltas from $i+1) did not move: the counter limit, or else the funds guard. */
@@ -218,6 +222,55 @@ function applyTransferSql(gate: TransferGate | undefined, refuse: boolean) {
      SELECT f.currency AS first_currency, f.available AS first_available, s.currency AS second_currency, s.available AS second_available,
             ${gate ? 'EXISTS (SELECT 1 FROM gate)' : 'true'} AS gate_open${refusal}
        FROM (SELECT 1) one LEFT JOIN first f ON true LEFT JOIN second s ON true`;
+}
+
+/** A hold folded into another module's statement (holdFromSql): what it binds. */
+export interface FoldedHold {
+  id: string;
+  organizationId: string;
+  creditAccountId: string;
+  amount: number;
+  currency: string;
+  code: string;
+  referenceType: string;
+  referenceId: string;
+  description: string | null;
+  at: Date;
+}
+
+/** holdFromSql's values, in its order: $first is the credit account. */
+export function holdParams(h: FoldedHold, limit: number) {
+  return [h.creditAccountId, h.amount, 0, 0, 0, h.amount, 0, 0, h.amount, 0, null, limit,
+    h.id, h.organizationId, h.currency, h.code, h.referenceType, h.referenceId, h.description, h.at];
+}
+
+/**
+ * A hold (pending transfer) as CTEs of another statement, whose debit account only SQL knows: the
+ * column `debit` of the CTE `source` (say a card that statement locks). As applyTransfer does, the
+ * two accounts are locked in ascending id order first (a locking read sorted by id: its rows are
+ * locked in that order), then the guarded updates run, debit then credit, then the transfer row.
+ * When the debit side cannot move (funds, a counter's limit) or `source` is empty, nothing is
+ * written and the CTE `hold` is empty; when the debit moved but the credit could not, or either
+ * account is in another currency, the statement fails (paygen_refuse).
+ */
+export function holdFromSql(source: string, debit: string, first: number) {
+  const $ = (i: number) => `$${first + i}`;
+  const debitId = `(SELECT ${debit} FROM ${source})`;
+  return `hold_accounts AS (
+       SELECT id FROM ledger_accounts WHERE EXISTS (SELECT 1 FROM ${source}) AND (id = ${debitId} OR id = ${$(0)}::text)
+        ORDER BY id FOR UPDATE),
+     hold_debit AS (${sideUpdate(first, first + 11, '\n       AND (SELECT count(*) FROM hold_accounts) = 2', debitId)}),
+     hold_credit AS (${sideUpdate(first + 5, first + 11, '\n       AND EXISTS (SELECT 1 FROM hold_debit)', `${$(0)}::text`)}),
+     hold AS (
+       INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
+         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+       SELECT ${$(12)}, ${$(13)}, 'pending', d.id, c.id, ${$(1)}, ${$(14)}, NULL, ${$(15)}, ${$(16)}, ${$(17)}, ${$(18)},
+              d.available, c.available, ${$(19)}
+         FROM hold_debit d LEFT JOIN hold_credit c ON true
+        WHERE CASE WHEN c.id IS NULL THEN paygen_refuse('amount_limit_exceeded')
+                   WHEN d.currency <> ${$(14)} OR c.currency <> ${$(14)} THEN paygen_refuse('currency_mismatch')
+                   ELSE 0 END = 0
+       RETURNING id)`;
 }
 
 export async function insertTransfer(db: Queryable, row: TransferRow) {

@@ -47,6 +47,19 @@ export function openAccountPart(
   return { id, params, sql: (source, first) => `ledger_account AS (${repo.insertAccountFromSql(source, first)})` };
 }
 
+/**
+ * A hold (transfer() of kind pending) for a caller that folds it into its own statement, when only
+ * SQL knows the debit account: the column `debitColumn` of the CTE `source`. The accounts are
+ * locked in ascending id order, as transfer() does. The part's CTE `hold` has a row when the hold
+ * was made; when the debit side cannot cover the amount nothing is written (the caller decides
+ * what that means), and the statement fails rather than move one side only (ledger.repo.ts
+ * holdFromSql).
+ */
+export function holdPart(h: repo.FoldedHold, debitColumn: string): StatementPart {
+  assertSafeAmount(h.amount, 'transfer amount');
+  return { params: repo.holdParams(h, MAX_COUNTER), sql: (source, first) => repo.holdFromSql(source, debitColumn, first) };
+}
+
 export function houseAccount(tx: Queryable, organizationId: string, kind: HouseKind, currency: string, at: Date) {
   return repo.insertHouseAccount(tx, newId('la', at.getTime()), organizationId, kind, currency, at);
 }
@@ -87,6 +100,9 @@ export interface NewTransfer {
 }
 
 export type TransferGate = repo.TransferGate;
+
+/** Why a statement with a ledger part refused (paygen_refuse), if it did. */
+export const refusalOf = repo.refusalOf;
 
 /** The transfer's gate returned no row: nothing was written; the caller asks its module why. */
 export class GateClosed extends Error {
