@@ -133,19 +133,19 @@ export async function insertForPlainCard(db: Queryable, row: AuthorizationRow, h
        INSERT INTO authorizations (${columns.join(', ')}, ${FROM_CARD.join(', ')})
        SELECT ${columns.map((_, i) => `$${first + i}`).join(', ')}, c.card_holder_id, $4::timestamptz + c.hold_ttl_hours * interval '1 hour'
          FROM card c WHERE EXISTS (SELECT 1 FROM hold)
-       RETURNING *)`;
+       RETURNING id, ${FROM_CARD.join(', ')})`;
   const eventSql = event.sql('stored', params.length + 1);
   params.push(...event.params);
-  const [result] = await db.query<AuthorizationRow & { refused: number }>(
+  const [result] = await db.query<Pick<AuthorizationRow, 'card_holder_id' | 'expires_at'>>(
     `WITH ${PLAIN_CARD}, ${holdSql}, ${stored}, ${eventSql}
-     SELECT s.*, CASE WHEN s.id IS NOT NULL THEN 0
+     SELECT ${FROM_CARD.map((c) => `s.${c}`).join(', ')}, CASE WHEN s.id IS NOT NULL THEN 0
                       WHEN EXISTS (SELECT 1 FROM card) THEN paygen_refuse('hold_not_made')
                       ELSE paygen_refuse('card_not_plain') END AS refused
        FROM (SELECT 1) one LEFT JOIN stored s ON true`,
     params,
   );
-  const { refused: _, ...inserted } = result;
-  return inserted as AuthorizationRow;
+  // The rest of the row is what was sent (jsonb keeps the values; the answer's schema orders keys).
+  return { ...row, card_holder_id: result.card_holder_id, expires_at: result.expires_at };
 }
 
 /** A card locked for an authorization, with what the decision needs of its program and holder. */
