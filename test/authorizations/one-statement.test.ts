@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/platform/clock.ts';
 import { startHarness, type Harness } from '../support/api.ts';
-import { createAccount, createCardHolder, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import { createAccount, createCardHolder, createProgram, issueNameOnlyCard, issueNameOnlyCards } from '../support/fixtures.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
 import { approved, authorize, cardBalance, fundedCard } from './support.ts';
@@ -205,13 +205,7 @@ describe('what the statement does not approve reaches the rules', () => {
   test('a program with a decision webhook is asked, and its answer stands', async () => {
     const program = await createProgram(api, { authorizationWebhook: { url: `${receiver.url}/decide`, timeoutMs: 2_000, fallback: 'decline' } });
     receiver.secret = program.authorizationWebhook.secret;
-    const account = await createAccount(api);
-    const cards = [];
-    for (let i = 0; i < 2; i++) {
-      const issued = await issueNameOnlyCard(api, account, program, 1_000);
-      assert.equal(issued.status, 201, issued.text);
-      cards.push(issued.body.data);
-    }
+    const cards = await issueNameOnlyCards(api, await createAccount(api), program, 2, 1_000);
     const asked = receiver.requests.length;
     receiver.answer({ json: { approved: false } });
     await declinedWithNothingHeld(cards[0].id, 100, 'webhook_declined');

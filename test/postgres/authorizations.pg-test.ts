@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sweepExpiredHolds } from '../../src/modules/authorizations/expiry.job.ts';
 import type { Harness } from '../support/api.ts';
-import { createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import { createProgram, issueNameOnlyCard, issueNameOnlyCards } from '../support/fixtures.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
 import { ONLINE, authorize } from '../authorizations/support.ts';
 import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
@@ -40,12 +40,7 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
   test('one statement each: 20 cards racing on the settlement account, and one network message sent 20 times', async (t) => {
     const account = await accountHolding(api, 100_000);
     const program = await createProgram(api);
-    const cards = [];
-    for (let i = 0; i < 20; i++) {
-      const issued = await issueNameOnlyCard(api, account, program, 1_000);
-      assert.equal(issued.status, 201, issued.text);
-      cards.push(issued.body.data);
-    }
+    const cards = await issueNameOnlyCards(api, account, program, 20, 1_000);
     const first = (await issueNameOnlyCard(api, account, program, 1)).body.data;
     assert.equal((await authorize(api, first.id, 1, ONLINE)).body.data.approved, true); // the settlement account
     const responses = await Promise.all(cards.flatMap((card) => Array.from({ length: 10 }, () => authorize(api, card.id, AMOUNT, ONLINE))));

@@ -45,6 +45,17 @@ export async function issueNameOnlyCard(api: Harness, account: { id: string }, p
   });
 }
 
+/** `count` name-only virtual cards under `program`, each funded with `amount` from `account` (asserted issued). */
+export async function issueNameOnlyCards(api: Harness, account: { id: string }, program: { id: string }, count: number, amount: number) {
+  const cards = [];
+  for (let i = 0; i < count; i++) {
+    const issued = await issueNameOnlyCard(api, account, program, amount);
+    assert.equal(issued.status, 201, issued.text);
+    cards.push(issued.body.data);
+  }
+  return cards;
+}
+
 export async function balanceOf(api: Harness, accountId: string) {
   const res = await api.request('GET', `/accounts/${accountId}`);
   assert.equal(res.status, 200, res.text);
