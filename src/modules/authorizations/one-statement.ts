@@ -28,6 +28,9 @@ export async function authorizeInOneStatement(ctx: Ctx, req: Request, settlement
   const { cardId } = req.body;
   const key = `${req.organizationId}:${cardId}`;
   if ((notPlain.get(key) ?? 0) > performance.now()) return undefined;
+  // The request's arrival decides expiry here (the rules' path reads the clock after the card
+  // lock, for its spend windows, which a plain card has none of): a lock wait (at most
+  // AUTHORIZATION_LOCK_TIMEOUT_MS twice) cannot make an arrived payment expire.
   const now = ctx.clock.now();
   const row = newRow(req, { id: cardId, card_holder_id: null }, { amount: req.body.amount }, null, 0, now);
   const holdId = newId('tr', now.getTime());
@@ -49,7 +52,10 @@ export async function authorizeInOneStatement(ctx: Ctx, req: Request, settlement
     if (repo.isDuplicateNetworkId(error)) return storedAnswer(ctx, req.organizationId, req.body.networkId!);
     const refusal = repo.plainCardRefusal(error);
     if (refusal === 'card_not_plain') {
-      if (notPlain.size >= MAX_NOT_PLAIN) notPlain.clear();
+      // The oldest entry makes room (a Map keeps insertion order): no organization's stream of
+      // unknown card ids can empty what is remembered for the others' cards at once.
+      notPlain.delete(key);
+      if (notPlain.size >= MAX_NOT_PLAIN) notPlain.delete(notPlain.keys().next().value!);
       notPlain.set(key, performance.now() + NOT_PLAIN_FOR_MS);
     }
     // A counter's limit on the settlement side: the rules' path gives the answer it always gave.

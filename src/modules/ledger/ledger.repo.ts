@@ -256,8 +256,12 @@ export function holdParams(h: FoldedHold, limit: number) {
 export function holdFromSql(source: string, debit: string, first: number) {
   const $ = (i: number) => `$${first + i}`;
   const debitId = `(SELECT ${debit} FROM ${source})`;
+  // Both accounts must be the organization's (two rows locked), or neither side moves. The credit
+  // side's update names its account by SQL too: its $i (first + 5) is the debit's guard, unused
+  // there; its deltas and guard follow as sideUpdate expects.
   return `hold_accounts AS (
-       SELECT id FROM ledger_accounts WHERE EXISTS (SELECT 1 FROM ${source}) AND (id = ${debitId} OR id = ${$(0)}::text)
+       SELECT id FROM ledger_accounts WHERE EXISTS (SELECT 1 FROM ${source}) AND organization_id = ${$(13)}::text
+          AND (id = ${debitId} OR id = ${$(0)}::text)
         ORDER BY id FOR UPDATE),
      hold_debit AS (${sideUpdate(first, first + 11, '\n       AND (SELECT count(*) FROM hold_accounts) = 2', debitId)}),
      hold_credit AS (${sideUpdate(first + 5, first + 11, '\n       AND EXISTS (SELECT 1 FROM hold_debit)', `${$(0)}::text`)}),
