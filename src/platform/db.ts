@@ -206,12 +206,29 @@ function parseInteger(value: string): number {
   return n;
 }
 
+/** Why a transaction ran again, for GET /metrics (paygen_db_transaction_retries_total). */
+export type RetryReason = 'deadlock' | 'serialization_failure' | 'unique_race' | 'stale_statement';
+const retries: Record<RetryReason, number> = { deadlock: 0, serialization_failure: 0, unique_race: 0, stale_statement: 0 };
+
+/** Transactions run again in this process since it started, by reason. */
+export function transactionRetries(): Readonly<Record<RetryReason, number>> {
+  return { ...retries };
+}
+
+function retryReason(error: unknown): RetryReason {
+  const code = (error as { code?: string }).code;
+  if (code === '40P01') return 'deadlock';
+  if (code === '40001') return 'serialization_failure';
+  return code === '23505' ? 'unique_race' : 'stale_statement';
+}
+
 async function withRetries<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (!isRetryable(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+      retries[retryReason(error)]++;
       const delay = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

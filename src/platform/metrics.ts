@@ -12,14 +12,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Type } from '@sinclair/typebox';
 import type { Ctx } from './context.ts';
+import { transactionRetries } from './db.ts';
 import type { Job } from './jobs.ts';
 import { ApiError } from './errors.ts';
 import { ErrorBody } from './envelope.ts';
 
 /** What services report (through ctx.metrics); a no-op when an app runs without metrics. */
 export interface MetricsSink {
-  /** An authorization was decided: `approved`, or `declined` with its decline reason. */
-  authorization(approved: boolean, declineReason: string | null): void;
+  /**
+   * An authorization was decided: `approved`, or `declined` with its decline reason, by `path`
+   * (one_statement, under_lock, in_steps, or replayed: its network id was already stored).
+   */
+  authorization(approved: boolean, declineReason: string | null, path: string): void;
   /** A webhook delivery attempt finished; `lagSeconds` is from the event's creation to the attempt. */
   webhookDelivery(outcome: 'succeeded' | 'retrying' | 'failed', lagSeconds: number): void;
 }
@@ -57,6 +61,20 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const authorizations = new Counter({
     name: 'paygen_authorizations_total', help: 'Authorizations decided, by decision and decline reason ("none" when approved).',
     labelNames: ['decision', 'reason'], registers: [registry],
+  });
+  const paths = new Counter({
+    name: 'paygen_authorization_paths_total',
+    help: 'Authorizations by the path that answered them: one_statement (a plain card), under_lock (the rules in one transaction), in_steps (decision webhook, PIN or first in a currency), replayed.',
+    labelNames: ['path'], registers: [registry],
+  });
+  new Counter({
+    name: 'paygen_db_transaction_retries_total',
+    help: 'Transactions run again by this process, by reason (deadlock, serialization_failure, unique_race, stale_statement): retried, not answered as errors.',
+    labelNames: ['reason'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(transactionRetries())) this.inc({ reason }, count);
+    },
   });
   const deliveries = new Counter({
     name: 'paygen_webhook_deliveries_total', help: 'Webhook delivery attempts, by outcome (succeeded, retrying, failed).',
@@ -114,8 +132,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   return {
     registry,
-    authorization(approved, declineReason) {
+    authorization(approved, declineReason, path) {
       authorizations.inc({ decision: approved ? 'approved' : 'declined', reason: approved ? 'none' : declineReason ?? 'unknown' });
+      paths.inc({ path });
     },
     webhookDelivery(outcome, lagSeconds) {
       deliveries.inc({ outcome });

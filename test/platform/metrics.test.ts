@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/platform/clock.ts';
 import { createDeliveryJob } from '../../src/modules/webhooks/delivery.job.ts';
 import { startHarness, type Harness } from '../support/api.ts';
 import { createAccount, createProgram, issueNameOnlyCard } from '../support/fixtures.ts';
+import { sample, scrape as scrapeMetrics } from '../support/metrics.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 
 let api: Harness;
@@ -22,24 +23,7 @@ before(async () => {
 });
 after(async () => { await receiver.close(); await api.checkLedger(); await api.close(); });
 
-async function scrape(harness = api): Promise<string> {
-  const res = await harness.request('GET', '/metrics', { key: null });
-  assert.equal(res.status, 200, res.text);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  return res.text;
-}
-
-/** The value of one sample, 0 when absent; `labels` must all be on the line, in any order. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const pairs = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => pairs[k] === v)) total += Number(match[3]);
-  }
-  return total;
-}
+const scrape = (harness = api) => scrapeMetrics(harness);
 
 describe('GET /metrics', () => {
   test('counts requests by route pattern, method and status, with a duration histogram', async () => {
@@ -81,6 +65,8 @@ describe('GET /metrics', () => {
       sample(text, 'paygen_authorizations_total', labels) - sample(before, 'paygen_authorizations_total', labels);
     assert.equal(delta({ decision: 'approved', reason: 'none' }), 1);
     assert.equal(delta({ decision: 'declined', reason }), 1);
+    const paths = sample(text, 'paygen_authorization_paths_total') - sample(before, 'paygen_authorization_paths_total');
+    assert.equal(paths, 2, 'each authorization counted once by its path');
     assert.ok(!text.includes(card.id));
   });
 

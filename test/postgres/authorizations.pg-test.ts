@@ -7,6 +7,7 @@ import type { Harness } from '../support/api.ts';
 import { createProgram, issueNameOnlyCard, issueNameOnlyCards } from '../support/fixtures.ts';
 import { budgetCard, createBudget } from '../budgets/helpers.ts';
 import { ONLINE, authorize } from '../authorizations/support.ts';
+import { sample, scrape } from '../support/metrics.ts';
 import { POSTGRES_ONLY, accountHolding, assertNoServerErrors, balanceOf, listAll, tally, useConcurrencyHarness } from './support.ts';
 
 const AMOUNT = 100;
@@ -43,8 +44,12 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
     const cards = await issueNameOnlyCards(api, account, program, 20, 1_000);
     const first = (await issueNameOnlyCard(api, account, program, 1)).body.data;
     assert.equal((await authorize(api, first.id, 1, ONLINE)).body.data.approved, true); // the settlement account
+    // A deadlock is retried (db.ts), so the answers alone would not show one: the metric does.
+    const deadlocks = async () => sample(await scrape(api), 'paygen_db_transaction_retries_total', { reason: 'deadlock' });
+    const deadlocksBefore = await deadlocks();
     const responses = await Promise.all(cards.flatMap((card) => Array.from({ length: 10 }, () => authorize(api, card.id, AMOUNT, ONLINE))));
     t.diagnostic(`responses: ${JSON.stringify(tally(responses))}`);
+    assert.equal(await deadlocks(), deadlocksBefore, 'no deadlock between the one statements');
     assertNoServerErrors(responses);
     assert.ok(responses.every((r) => r.status === 201 && r.body.data.approved), JSON.stringify(tally(responses)));
     for (const [i, card] of cards.entries()) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { openDb, type Db, type Queryable } from '../../src/platform/db.ts';
+import { openDb, transactionRetries, type Db, type Queryable } from '../../src/platform/db.ts';
 import { POSTGRES_ONLY } from './support.ts';
 
 const url = process.env.PAYGEN_TEST_DATABASE_URL;
@@ -86,5 +86,31 @@ describe('the PostgreSQL adapter', { skip: POSTGRES_ONLY }, () => {
     assert.deepEqual(await db.query(`SELECT id FROM ${table} WHERE id = $1`, [2]), []);
     // The connection is fine afterwards (no transaction left open on it).
     assert.deepEqual(await db.transaction((tx) => tx.query(`SELECT amount FROM ${table} WHERE id = $1`, [1])), [{ amount: 15 }]);
+  });
+  test('a deadlock is retried, answered as success, and counted', async () => {
+    const pair = await openDb({ databaseUrl: url, dataDir: '', poolSize: 2 });
+    try {
+      await other.query(`INSERT INTO ${table} VALUES (100, 0), (101, 0) ON CONFLICT DO NOTHING`);
+      const before = transactionRetries().deadlock;
+      // Each first attempt locks its row, waits until the other has locked its own, then asks for
+      // the other's: PostgreSQL aborts one of them (40P01), which runs again and succeeds.
+      let locked = 0;
+      const bothLocked = async () => { for (let i = 0; i < 200 && locked < 2; i++) await new Promise((r) => setTimeout(r, 5)); };
+      const crossing = (mine: number, theirs: number) => {
+        let attempt = 0;
+        return pair.transaction(async (tx) => {
+          attempt++;
+          await tx.query(`UPDATE ${table} SET amount = amount + 1 WHERE id = $1`, [mine]);
+          if (attempt === 1) { locked++; await bothLocked(); }
+          await tx.query(`UPDATE ${table} SET amount = amount + 1 WHERE id = $1`, [theirs]);
+        });
+      };
+      await Promise.all([crossing(100, 101), crossing(101, 100)]);
+      assert.equal(transactionRetries().deadlock, before + 1);
+      const rows = await db.query<{ amount: number }>(`SELECT amount FROM ${table} WHERE id IN (100, 101) ORDER BY id`);
+      assert.deepEqual(rows.map((r) => Number(r.amount)), [2, 2], 'both transactions committed once');
+    } finally {
+      await pair.close();
+    }
   });
 });

@@ -264,30 +264,37 @@ async function authorizeUnderLock(ctx: Ctx, req: Request, settlementId: string, 
   }
 }
 
-/** Decides an authorization (decide below) and counts the decision for GET /metrics. */
+/** Decides an authorization (decide below) and counts the decision and its path for GET /metrics. */
 export async function authorize(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
-  const authorization = await decide(ctx, organizationId, body);
-  ctx.metrics?.authorization(authorization.approved, authorization.declineReason);
+  const { authorization, path } = await decide(ctx, organizationId, body);
+  ctx.metrics?.authorization(authorization.approved, authorization.declineReason, path);
   return authorization;
 }
 
-async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<Authorization> {
+/** The path that answered (the functions below), as GET /metrics counts them. */
+type AuthorizationPath = 'one_statement' | 'under_lock' | 'in_steps' | 'replayed';
+
+async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<{ authorization: Authorization; path: AuthorizationPath }> {
   if (body.pin !== undefined && !PIN_ENTRY_MODES.has(body.entryMode)) {
     throw unprocessable('validation_failed', 'A PIN is keyed in at a terminal: entryMode chip, swipe or contactless.', 'pin');
   }
   if (body.networkId) {
     const existing = await repo.findByNetworkId(ctx.db, organizationId, body.networkId);
-    if (existing) return present(existing);
+    if (existing) return { authorization: present(existing), path: 'replayed' };
   }
   const req: Request = { id: newId('auth', ctx.clock.now().getTime()), organizationId, body, currency: body.currency.toUpperCase(), partial: body.partialApprovalSupported ?? false };
   // A request in another currency than the card's is declined before any hold, so the settlement
   // account of the request's currency is the one a hold would credit.
   const settlementId = knownSettlementAccountId(organizationId, req.currency);
   // A keyed-in PIN is checked (and a wrong one counted) in a transaction of its own before the
-  // rules, which only the full path does: such a payment never takes the one-transaction path.
-  const short = settlementId && body.pin === undefined;
-  const answered = short ? await authorizeInOneStatement(ctx, req, settlementId) ?? await authorizeUnderLock(ctx, req, settlementId) : undefined;
-  return answered ?? authorizeInSteps(ctx, req);
+  // rules, which only the full path does: such a payment never takes the shorter paths.
+  if (settlementId && body.pin === undefined) {
+    const one = await authorizeInOneStatement(ctx, req, settlementId);
+    if (one) return { authorization: one, path: 'one_statement' };
+    const locked = await authorizeUnderLock(ctx, req, settlementId);
+    if (locked) return { authorization: locked, path: 'under_lock' };
+  }
+  return { authorization: await authorizeInSteps(ctx, req), path: 'in_steps' };
 }
 
 /**
