@@ -6,7 +6,8 @@
 // reaches the rules and gets their answer, with nothing held.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startHarness, type Harness } from '../support/api.ts';
+import { ManualClock } from '../../src/platform/clock.ts';
+import { onPostgres, startHarness, testDatabaseUrl, type Harness } from '../support/api.ts';
 import { createAccount, createCardHolder, createProgram, issueNameOnlyCard, issueNameOnlyCards } from '../support/fixtures.ts';
 import { sample, scrape } from '../support/metrics.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
@@ -232,4 +233,42 @@ describe('what the statement does not approve reaches the rules', () => {
     assert.equal(auth.decisionSource, 'webhook');
     assert.equal(receiver.requests.length, asked + 2);
   });
+});
+
+/**
+ * A harness whose database sessions run in Europe/Berlin, where daylight saving ends on the last
+ * Sunday of October: a month added to a timestamptz there is an hour longer. PostgreSQL: every
+ * connection of the app gets the setting; PGlite: its one session does.
+ */
+async function berlinHarness(clock: ManualClock) {
+  const url = testDatabaseUrl();
+  const zone = onPostgres() ? { databaseUrl: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c TimeZone=Europe/Berlin')}` } : {};
+  const harness = await startHarness({ clock, config: { workers: false, ...zone } });
+  if (!onPostgres()) await harness.app.ctx.db.exec(`SET TimeZone = 'Europe/Berlin'`);
+  const [setting] = await harness.app.ctx.db.query<{ zone: string }>(`SELECT current_setting('TimeZone') AS zone`);
+  assert.equal(setting.zone, 'Europe/Berlin');
+  return harness;
+}
+
+test('expiry ends with the expiry month in UTC, whatever the database session\'s time zone', async () => {
+  const clock = new ManualClock(new Date('2026-10-15T12:00:00Z'));
+  const timed = await berlinHarness(clock);
+  try {
+    const validForAYear = { program: { cardValidityYears: 1 } };
+    const { card: first } = await fundedCard(timed, 10, validForAYear);
+    await approved(timed, first.id, 1); // makes the settlement account
+    const { card: last } = await fundedCard(timed, 1_000, validForAYear);
+    const { card: next } = await fundedCard(timed, 1_000, validForAYear);
+    assert.deepEqual(last.expiry, { month: 10, year: 2027 });
+    const moveTo = (at: string) => clock.advance(Date.parse(at) - clock.now().getTime());
+    moveTo('2027-10-31T23:59:59.999Z');
+    await inOneStatement(last.id, 100, {}, timed);
+    moveTo('2027-11-01T00:30:00.000Z');
+    const res = await on('under_lock', () => authorize(timed, next.id, 100), timed);
+    assert.equal(res.body.data.declineReason, 'card_expired', res.text);
+    assert.deepEqual(await cardBalance(timed, next.id), { available: 1_000, pending: 0 });
+    await timed.checkLedger();
+  } finally {
+    await timed.close();
+  }
 });

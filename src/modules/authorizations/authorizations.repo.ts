@@ -77,7 +77,9 @@ export function isDuplicateNetworkId(error: unknown) {
  * is a card on which every rule approves without reading anything else: usable (active, or digital
  * and the payment online: cardUsable), not expired at $4, in the request's currency, no budget, no
  * spend controls of its own, its program's or its holder's, and a program without a decision
- * webhook. $1 organization, $2 card, $3 entry mode, $4 now, $5 currency.
+ * webhook. $1 organization, $2 card, $3 entry mode, $4 now, $5 currency. The expiry instant is
+ * computed without a time zone and read as UTC, as cardUsable does: a month added to a timestamptz
+ * would follow the session's TimeZone (an hour off across a daylight-saving change).
  */
 const PLAIN_CARD = `card AS (
        SELECT c.id, c.card_holder_id, c.ledger_account_id, p.hold_ttl_hours
@@ -86,7 +88,7 @@ const PLAIN_CARD = `card AS (
          LEFT JOIN card_holders h ON h.organization_id = c.organization_id AND h.id = c.card_holder_id
         WHERE c.organization_id = $1 AND c.id = $2
           AND (c.status = 'active' OR (c.status = 'digital' AND $3::text = 'ecommerce'))
-          AND $4::timestamptz < make_timestamptz(c.expiry_year, c.expiry_month, 1, 0, 0, 0, 'UTC') + interval '1 month'
+          AND $4::timestamptz < (make_date(c.expiry_year, c.expiry_month, 1) + interval '1 month') AT TIME ZONE 'UTC'
           AND c.currency = $5::text AND c.budget_id IS NULL AND c.spend_controls IS NULL
           AND p.authorization_webhook IS NULL AND p.default_spend_controls IS NULL AND h.spend_controls IS NULL
           FOR UPDATE OF c)`;
