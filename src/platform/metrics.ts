@@ -64,12 +64,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   const paths = new Counter({
     name: 'paygen_authorization_paths_total',
-    help: 'Authorizations by the path that answered them: one_statement (a plain card), under_lock (the rules in one transaction), in_steps (decision webhook, PIN or first in a currency), replayed.',
+    help: 'Authorizations by the path that answered them: one_statement (a plain card), under_lock (the rules in one '
+      + 'transaction), in_steps (decision webhook, PIN or first in a currency), replayed.',
     labelNames: ['path'], registers: [registry],
   });
   new Counter({
     name: 'paygen_db_transaction_retries_total',
-    help: 'Transactions run again by this process, by reason (deadlock, serialization_failure, unique_race, stale_statement): retried, not answered as errors.',
+    help: 'Transactions run again by this process, by reason (deadlock, serialization_failure, unique_race, '
+      + 'stale_statement): retried, not answered as errors.',
     labelNames: ['reason'], registers: [registry],
     collect() {
       this.reset();

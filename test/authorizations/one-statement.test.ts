@@ -40,7 +40,8 @@ async function on<T>(path: string, send: () => Promise<T>, harness = api): Promi
   const before = await scrape(harness);
   const result = await send();
   const after = await scrape(harness);
-  const moved = PATHS.filter((p) => sample(after, 'paygen_authorization_paths_total', { path: p }) !== sample(before, 'paygen_authorization_paths_total', { path: p }));
+  const count = (text: string, path: string) => sample(text, 'paygen_authorization_paths_total', { path });
+  const moved = PATHS.filter((p) => count(after, p) !== count(before, p));
   assert.deepEqual(moved, [path], 'the path that answered');
   return result;
 }

@@ -20,7 +20,8 @@ describe('authorizations racing', { skip: POSTGRES_ONLY }, () => {
 
   // First while the organization has no settlement account (every request takes the rules' path
   // and one of them makes it), then with it known: the one-statement path (authorizeInOneStatement).
-  for (const when of ['the organization\'s first', 'the settlement account known'] as const) test(`${REQUESTS} concurrent authorizations on one card funded for exactly ${FUNDED_FOR}, ${when}: exactly ${FUNDED_FOR} approved`, async (t) => {
+  const cases = ['the organization\'s first', 'the settlement account known'] as const;
+  for (const when of cases) test(`${REQUESTS} concurrent authorizations on one card funded for exactly ${FUNDED_FOR}, ${when}: exactly ${FUNDED_FOR} approved`, async (t) => {
     const account = await accountHolding(api, AMOUNT * FUNDED_FOR);
     const issued = await issueNameOnlyCard(api, account, await createProgram(api), AMOUNT * FUNDED_FOR);
     assert.equal(issued.status, 201, issued.text);

@@ -274,7 +274,9 @@ export async function authorize(ctx: Ctx, organizationId: string, body: CreateAu
 /** The path that answered (the functions below), as GET /metrics counts them. */
 type AuthorizationPath = 'one_statement' | 'under_lock' | 'in_steps' | 'replayed';
 
-async function decide(ctx: Ctx, organizationId: string, body: CreateAuthorizationBody): Promise<{ authorization: Authorization; path: AuthorizationPath }> {
+async function decide(
+  ctx: Ctx, organizationId: string, body: CreateAuthorizationBody,
+): Promise<{ authorization: Authorization; path: AuthorizationPath }> {
   if (body.pin !== undefined && !PIN_ENTRY_MODES.has(body.entryMode)) {
     throw unprocessable('validation_failed', 'A PIN is keyed in at a terminal: entryMode chip, swipe or contactless.', 'pin');
   }

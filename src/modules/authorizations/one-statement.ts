@@ -40,7 +40,10 @@ export async function authorizeInOneStatement(ctx: Ctx, req: Request, settlement
     code: 'authorization', referenceType: 'card', referenceId: cardId, description: row.merchant.name, at: now,
   }, 'ledger_account_id');
   // The event shows the row as stored: the hold's expiry (the program's lifetime) is merged in SQL.
-  const event = recordEventPart({ organizationId: req.organizationId, type: 'authorization.created', resourceId: row.id, data: present(row), at: now }, repo.presentedFromCard);
+  const event = recordEventPart(
+    { organizationId: req.organizationId, type: 'authorization.created', resourceId: row.id, data: present(row), at: now },
+    repo.presentedFromCard,
+  );
   try {
     // The transaction's result is the answer, as on every path (an idempotency key's marker keeps it).
     return await withLockWait(ctx, async (tx) => {

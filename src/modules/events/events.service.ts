@@ -50,7 +50,10 @@ export async function recordEvent(tx: Queryable, event: RecordEvent) {
 export function recordEventPart(event: RecordEvent, merge?: (source: string) => string): StatementPart {
   return {
     params: repo.eventParams(newRow(event)),
-    sql: (source, first) => `event AS (${repo.insertEventSql(first, `EXISTS (SELECT 1 FROM ${source})`, merge?.(source))}), event_fan_out AS (${FAN_OUT})`,
+    sql: (source, first) => {
+      const insert = repo.insertEventSql(first, `EXISTS (SELECT 1 FROM ${source})`, merge?.(source));
+      return `event AS (${insert}), event_fan_out AS (${FAN_OUT})`;
+    },
   };
 }
 
