@@ -105,12 +105,20 @@ const RETRYABLE = new Set(['40001', '40P01']);
 /** Unique violations on these constraints mean "lost a race for a counter": retry as well. */
 const RETRYABLE_CONSTRAINTS = new Set(['events_resource_sequence_key']);
 
-export function isRetryable(error: unknown): boolean {
+/** Why a transaction ran again, for GET /metrics (paygen_db_transaction_retries_total). */
+export type RetryReason = 'deadlock' | 'serialization_failure' | 'unique_race' | 'stale_statement';
+
+/** Why the whole transaction may safely run again after `error`; undefined when it may not. */
+function retryReason(error: unknown): RetryReason | undefined {
   const e = error as { code?: string; constraint?: string };
-  if (!e || typeof e !== 'object') return false;
-  if (e.code && RETRYABLE.has(e.code)) return true;
-  if (isStalePreparedStatement(error)) return true;
-  return e.code === '23505' && !!e.constraint && RETRYABLE_CONSTRAINTS.has(e.constraint);
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.code && RETRYABLE.has(e.code)) return e.code === '40P01' ? 'deadlock' : 'serialization_failure';
+  if (isStalePreparedStatement(error)) return 'stale_statement';
+  return e.code === '23505' && !!e.constraint && RETRYABLE_CONSTRAINTS.has(e.constraint) ? 'unique_race' : undefined;
+}
+
+export function isRetryable(error: unknown): boolean {
+  return retryReason(error) !== undefined;
 }
 
 /**
@@ -206,8 +214,6 @@ function parseInteger(value: string): number {
   return n;
 }
 
-/** Why a transaction ran again, for GET /metrics (paygen_db_transaction_retries_total). */
-export type RetryReason = 'deadlock' | 'serialization_failure' | 'unique_race' | 'stale_statement';
 const retries: Record<RetryReason, number> = { deadlock: 0, serialization_failure: 0, unique_race: 0, stale_statement: 0 };
 
 /** Transactions run again in this process since it started, by reason. */
@@ -215,20 +221,14 @@ export function transactionRetries(): Readonly<Record<RetryReason, number>> {
   return { ...retries };
 }
 
-function retryReason(error: unknown): RetryReason {
-  const code = (error as { code?: string }).code;
-  if (code === '40P01') return 'deadlock';
-  if (code === '40001') return 'serialization_failure';
-  return code === '23505' ? 'unique_race' : 'stale_statement';
-}
-
 async function withRetries<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
-      if (!isRetryable(error) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
-      retries[retryReason(error)]++;
+      const reason = retryReason(error);
+      if (!reason || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+      retries[reason]++;
       const delay = RETRY_BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
