@@ -81,6 +81,10 @@ export async function findAccount(db: Queryable, id: string) {
 
 const AVAILABLE = 'credits_posted - debits_posted - debits_pending';
 
+/** The columns of a transfer row, in the order every insert below binds them. */
+const TRANSFER_COLUMNS = `id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
+         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at`;
+
 export interface Deltas { debitsPending?: number; debitsPosted?: number; creditsPending?: number; creditsPosted?: number }
 
 const deltaParams = (d: Deltas) => [d.debitsPending ?? 0, d.debitsPosted ?? 0, d.creditsPending ?? 0, d.creditsPosted ?? 0];
@@ -213,8 +217,7 @@ function applyTransferSql(gate: TransferGate | undefined, refuse: boolean) {
   return `WITH ${gated}first AS (${sideUpdate(1, 13, gate ? '\n       AND EXISTS (SELECT 1 FROM gate)' : '')}),
      second AS (${sideUpdate(7, 13, '\n       AND EXISTS (SELECT 1 FROM first)')}),
      transfer AS (
-       INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
-         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+       INSERT INTO ledger_transfers (${TRANSFER_COLUMNS})
        SELECT $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
               CASE WHEN $27::boolean THEN f.available ELSE s.available END,
               CASE WHEN $27::boolean THEN s.available ELSE f.available END, $26
@@ -266,8 +269,7 @@ export function holdFromSql(source: string, debit: string, first: number) {
      hold_debit AS (${sideUpdate(first, first + 11, '\n       AND (SELECT count(*) FROM hold_accounts) = 2', debitId)}),
      hold_credit AS (${sideUpdate(first + 5, first + 11, '\n       AND EXISTS (SELECT 1 FROM hold_debit)', `${$(0)}::text`)}),
      hold AS (
-       INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
-         pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+       INSERT INTO ledger_transfers (${TRANSFER_COLUMNS})
        SELECT ${$(12)}, ${$(13)}, 'pending', d.id, c.id, ${$(1)}, ${$(14)}, NULL, ${$(15)}, ${$(16)}, ${$(17)}, ${$(18)},
               d.available, c.available, ${$(19)}
          FROM hold_debit d LEFT JOIN hold_credit c ON true
@@ -279,8 +281,7 @@ export function holdFromSql(source: string, debit: string, first: number) {
 
 export async function insertTransfer(db: Queryable, row: TransferRow) {
   await db.query(
-    `INSERT INTO ledger_transfers (id, organization_id, kind, debit_account_id, credit_account_id, amount, currency,
-       pending_id, code, reference_type, reference_id, description, debit_available_after, credit_available_after, created_at)
+    `INSERT INTO ledger_transfers (${TRANSFER_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
     [row.id, row.organization_id, row.kind, row.debit_account_id, row.credit_account_id, row.amount, row.currency,
       row.pending_id, row.code, row.reference_type, row.reference_id, row.description, row.debit_available_after,
