@@ -95,6 +95,8 @@ const PLAIN_CARD = `card AS (
 
 /** What only the card tells of a one-statement authorization: its holder, and when its hold expires. */
 const FROM_CARD: Array<keyof AuthorizationRow> = ['card_holder_id', 'expires_at'];
+/** The columns a one-statement authorization binds: all the others. */
+const SENT_COLUMNS = COLUMNS.filter((c) => !FROM_CARD.includes(c));
 
 /**
  * The presented field that comes from the card's program, as jsonb over the CTE `source` (the
@@ -128,12 +130,11 @@ export async function insertForPlainCard(db: Queryable, row: AuthorizationRow, h
   const params: unknown[] = [row.organization_id, row.card_id, row.entry_mode, row.created_at, row.currency];
   const holdSql = hold.sql('card', params.length + 1);
   params.push(...hold.params);
-  const columns = COLUMNS.filter((c) => !FROM_CARD.includes(c));
   const first = params.length + 1;
-  params.push(...columns.map((c) => (JSON_COLUMNS.has(c) ? JSON.stringify(row[c]) : row[c])));
+  params.push(...SENT_COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? JSON.stringify(row[c]) : row[c])));
   const stored = `stored AS (
-       INSERT INTO authorizations (${columns.join(', ')}, ${FROM_CARD.join(', ')})
-       SELECT ${columns.map((_, i) => `$${first + i}`).join(', ')}, c.card_holder_id, $4::timestamptz + c.hold_ttl_hours * interval '1 hour'
+       INSERT INTO authorizations (${SENT_COLUMNS.join(', ')}, ${FROM_CARD.join(', ')})
+       SELECT ${SENT_COLUMNS.map((_, i) => `$${first + i}`).join(', ')}, c.card_holder_id, $4::timestamptz + c.hold_ttl_hours * interval '1 hour'
          FROM card c WHERE EXISTS (SELECT 1 FROM hold)
        RETURNING id, ${FROM_CARD.join(', ')})`;
   const eventSql = event.sql('stored', params.length + 1);
