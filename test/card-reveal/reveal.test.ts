@@ -286,7 +286,10 @@ describe('card.revealed and the CVV', () => {
     const text = JSON.stringify(events);
     assert.equal(text.includes(pan), false, 'no PAN in the event');
     assert.equal(text.includes(groupPan(pan)), false);
-    assert.equal(new RegExp(`"cvv"|\\b${cvv}\\b`).test(JSON.stringify(events.map((e) => e.data))), false, 'no CVV in the event data');
+    // A loopback IP is left out of the scan: a CVV of 127 would match it (about one run in 1,000).
+    const loopback = (ip: unknown) => /^(::ffff:)?127\.0\.0\.1$/.test(String(ip));
+    const scanned = JSON.stringify(events.map((e) => ({ ...e.data, ip: loopback(e.data.ip) ? undefined : e.data.ip })));
+    assert.equal(new RegExp(`"cvv"|\\b${cvv}\\b`).test(scanned), false, 'no CVV in the event data');
   });
 
   test('the CVV is the same on every reveal and is stored in no table; the PAN only sealed', async () => {
